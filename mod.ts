@@ -1,0 +1,22 @@
+/**
+ * sockserve: an HTTP/1.1 server on Deno's raw sockets.
+ *
+ * ```ts
+ * import { serve } from "./mod.ts";
+ * serve({ port: 8000 }, (req) => new Response("Hello there!"));
+ * ```
+ *
+ * @module
+ */
+export { serve } from "./src/server.ts";
+export { HttpError } from "./src/errors.ts";
+export { DEFAULT_LIMITS } from "./src/options.ts";
+export type {
+  HttpServer,
+  Limits,
+  ServeHandler,
+  ServeHandlerInfo,
+  ServeInit,
+  ServeOptions,
+  Transport,
+} from "./src/options.ts";

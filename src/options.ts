@@ -1,0 +1,103 @@
+/**
+ * The public shapes of the embedding API and the named limits with their documented defaults.
+ * Kept apart from the code that enforces them so that a reader finds every knob in one place
+ * (as Go's net/http does with Server's fields).
+ */
+
+/** How the request reached the server. */
+export type Transport = "tcp" | "tls" | "unix" | "udp" | "unixpacket";
+
+/** The second argument of a handler; `remoteAddr` is the peer's address as the socket reports it. */
+export interface ServeHandlerInfo {
+  remoteAddr: Deno.Addr;
+  transport: Transport;
+}
+
+/** Same shape as `Deno.ServeHandler`, so one handler runs under `Deno.serve` and under `serve`. */
+export type ServeHandler = (
+  request: Request,
+  info: ServeHandlerInfo,
+) => Response | Promise<Response>;
+
+/** Limits and timeouts. Every field is optional; the defaults are in {@link DEFAULT_LIMITS}. */
+export interface Limits {
+  /** Longest request line (method, target, version) in bytes; longer gives 414. */
+  maxUriBytes: number;
+  /** Largest header section (all field lines) in bytes; larger gives 431. */
+  maxHeaderBytes: number;
+  /** Most header fields in one request; more gives 431. */
+  maxHeaderCount: number;
+  /** Largest request body in bytes, whatever its framing; larger gives 413. */
+  maxBodyBytes: number;
+  /**
+   * Unread request body the server will read and discard to keep a connection alive after the
+   * handler answered without reading it; more than this and the connection is closed instead.
+   */
+  maxDrainBytes: number;
+  /** Milliseconds from the first byte of a request to the end of its head; then 408 and close. */
+  headersTimeout: number;
+  /** Milliseconds an idle keep-alive connection waits for its next request before closing. */
+  keepAliveTimeout: number;
+  /**
+   * Milliseconds a handler may take to produce its `Response`; then 503 and close.
+   * 0 disables the limit (the default: long polls and slow uploads are legitimate).
+   */
+  requestTimeout: number;
+  /** Open connections at most; at the limit the server stops accepting until one closes. */
+  maxConnections: number;
+  /** Milliseconds `shutdown()` lets in-flight requests run before closing their connections. */
+  shutdownGracePeriod: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxUriBytes: 8 * 1024,
+  maxHeaderBytes: 16 * 1024,
+  maxHeaderCount: 100,
+  maxBodyBytes: 8 * 1024 * 1024,
+  maxDrainBytes: 256 * 1024,
+  headersTimeout: 10_000,
+  keepAliveTimeout: 5_000,
+  requestTimeout: 0,
+  maxConnections: 10_000,
+  shutdownGracePeriod: 10_000,
+});
+
+/** Options of `serve()`; the names follow `Deno.ServeOptions` where Deno.serve has the feature. */
+export interface ServeOptions {
+  /** TCP port; 0 picks a free one. Default 8000. Ignored when `path` is set. */
+  port?: number;
+  /** Address to bind. Default "0.0.0.0", as Deno.serve. */
+  hostname?: string;
+  /** Listen on this Unix domain socket path instead of TCP. */
+  path?: string;
+  /** Permissions of the Unix socket file (e.g. 0o660). */
+  mode?: number;
+  /** PEM certificate chain: with `key`, serve HTTPS. */
+  cert?: string;
+  /** PEM private key for `cert`. */
+  key?: string;
+  /** Share the port with other listeners (SO_REUSEPORT, Linux). */
+  reusePort?: boolean;
+  /** Aborting it shuts the server down gracefully. */
+  signal?: AbortSignal;
+  /** Called once the listener is bound. Default: print the URL, as Deno.serve does. */
+  onListen?: (addr: Deno.Addr) => void;
+  /** Turns an error thrown by the handler into a response. Default: log it, answer 500. */
+  onError?: (error: unknown) => Response | Promise<Response>;
+  /** Limits and timeouts; unset fields keep their defaults. */
+  limits?: Partial<Limits>;
+}
+
+export interface ServeInit extends ServeOptions {
+  handler: ServeHandler;
+}
+
+/** What `serve()` returns; the shape of `Deno.HttpServer`. */
+export interface HttpServer extends AsyncDisposable {
+  /** The bound address (with the real port when 0 was asked). */
+  readonly addr: Deno.Addr;
+  /** Resolves once the server has stopped and every connection is closed. */
+  readonly finished: Promise<void>;
+  /** Stop accepting, let in-flight requests finish (within the grace period), close the rest. */
+  shutdown(): Promise<void>;
+}
