@@ -1,0 +1,462 @@
+/**
+ * One connection's life: read a head → build the Request → call the handler → write the Response
+ * → keep alive or close, with the timeouts and limits of `Limits`.
+ *
+ * The loop never lets a connection go out of sync: a request whose framing is doubtful is answered
+ * with an error and the connection is closed, and a body the handler did not read is drained
+ * (within a bound) before the next head is read. Answers to pipelined requests are gathered and
+ * leave in one write, flushed whenever the reader is about to wait on the socket.
+ */
+import { HttpError } from "./errors.ts";
+import { BufferedReader, BufferedWriter } from "./io.ts";
+import {
+  fieldTokens,
+  findHeadEnd,
+  HEAD_END_OVERLAP,
+  parseHead,
+  type RequestHead,
+} from "./parse.ts";
+import { type BodyFraming, IncomingBody, requestFraming } from "./decode.ts";
+import {
+  encodeChunk,
+  encodeError,
+  encodeHead,
+  LAST_CHUNK,
+  type ResponseFraming,
+  statusHasNoBody,
+} from "./encode.ts";
+import type { Limits, ServeHandler, ServeHandlerInfo } from "./options.ts";
+
+/** What every connection of one listener shares. */
+export interface ConnContext {
+  handler: ServeHandler;
+  onError: (error: unknown) => Response | Promise<Response>;
+  limits: Limits;
+  /** "http" or "https": the scheme of the URLs handed to the handler. */
+  scheme: string;
+  /** Authority used when a request has no usable Host (HTTP/1.0): the listener's host:port. */
+  defaultHost: string;
+}
+
+const encoder = new TextEncoder();
+const CONTINUE = encoder.encode("HTTP/1.1 100 Continue\r\n\r\n");
+/** Bytes of a response body read ahead to learn its length before the head is written. */
+const READ_AHEAD_BYTES = 64 * 1024;
+
+/** Host = uri-host [ ":" port ] (RFC 9110 §7.2): reg-name, IPv4 or [IPv6] characters only. */
+const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
+
+type Phase = "idle" | "head" | "busy" | "closed";
+
+export class Connection {
+  readonly conn: Deno.Conn;
+  readonly info: ServeHandlerInfo;
+  #ctx: ConnContext;
+  #reader: BufferedReader;
+  #writer: BufferedWriter;
+  #phase: Phase = "idle";
+  /** Set by shutdown: finish the request in flight, then close instead of keeping alive. */
+  #draining = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(conn: Deno.Conn, info: ServeHandlerInfo, ctx: ConnContext) {
+    this.conn = conn;
+    this.info = info;
+    this.#ctx = ctx;
+    this.#reader = new BufferedReader(conn);
+    this.#writer = new BufferedWriter(conn);
+  }
+
+  /** Serves requests until the peer leaves, an error closes the connection, or shutdown. */
+  async serve(): Promise<void> {
+    try {
+      let first = true;
+      while (!this.#draining) {
+        const keepAlive = await this.#serveOne(first);
+        first = false;
+        if (!keepAlive) break;
+      }
+      await this.#writer.flush();
+    } catch {
+      // A reset, a timeout that closed the socket, a write to a peer that left: this connection
+      // ends here, and only this one.
+    } finally {
+      this.close();
+    }
+  }
+
+  /** Starts a graceful close: an idle connection closes now, a busy one after its response. */
+  drain(): void {
+    this.#draining = true;
+    if (this.#phase === "idle") this.close();
+  }
+
+  close(): void {
+    if (this.#phase === "closed") return;
+    this.#phase = "closed";
+    this.#disarm();
+    try {
+      this.conn.close();
+    } catch {
+      // already closed by the peer or by a timeout
+    }
+  }
+
+  /** Reads and answers one request. Returns whether the connection may carry another. */
+  async #serveOne(first: boolean): Promise<boolean> {
+    const limits = this.#ctx.limits;
+    const headBytes = await this.#readHead(first);
+    if (headBytes === null) return false;
+    this.#phase = "busy";
+
+    let head: RequestHead;
+    let framing: BodyFraming;
+    try {
+      head = parseHead(headBytes, 0, headBytes.length, limits);
+      framing = requestFraming(head, limits.maxBodyBytes);
+    } catch (error) {
+      await this.#fail(error, 1);
+      return false;
+    }
+
+    const expect = fieldTokens(head, "expect");
+    const expectContinue = expect.length === 1 && expect[0] === "100-continue" && head.minor === 1;
+    if (expect.length > 0 && !expectContinue) {
+      // RFC 9110 §10.1.1: a server that receives an Expect value it does not support MAY answer 417.
+      await this.#fail(
+        new HttpError(417, `unsupported expectation "${expect.join(", ")}"`),
+        head.minor,
+      );
+      return false;
+    }
+    const connection = fieldTokens(head, "connection");
+    let keepAlive = head.minor === 1
+      ? !connection.includes("close")
+      : connection.includes("keep-alive");
+
+    const body = new IncomingBody(
+      this.#reader,
+      framing,
+      {
+        maxBodyBytes: limits.maxBodyBytes,
+        maxExtensionBytes: 4096,
+        maxTrailerBytes: limits.maxHeaderBytes,
+      },
+      expectContinue ? () => this.#sendContinue() : null,
+    );
+
+    let request: Request;
+    try {
+      request = this.#buildRequest(head, framing, body);
+    } catch (error) {
+      await this.#fail(error, head.minor);
+      return false;
+    }
+
+    const response = await this.#respond(request, body);
+    if (response instanceof HttpError) {
+      await this.#fail(response, head.minor);
+      return false;
+    }
+
+    // Decide the connection's fate before the head is written, so it can say `Connection: close`.
+    if (this.#draining) keepAlive = false;
+    if (body.state === "unread" && (expectContinue || body.remaining > limits.maxDrainBytes)) {
+      // The client may be holding the body back for our 100 Continue, or the body is too large to
+      // be worth reading: closing is cheaper than draining (RFC 9110 §10.1.1 allows either).
+      keepAlive = false;
+    }
+    if (!(await this.#writeResponse(head, response, keepAlive))) return false;
+    if (!keepAlive) return false;
+    if (body.state !== "done") {
+      await this.#writer.flush();
+      this.#arm(limits.headersTimeout, false);
+      const drained = await body.drain(limits.maxDrainBytes);
+      this.#disarm();
+      if (!drained) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Waits for a complete head. An idle connection waits `keepAliveTimeout` for the first byte
+   * (`headersTimeout` for a new connection); from the first byte the whole head has
+   * `headersTimeout`. Returns null when the connection should end quietly.
+   */
+  async #readHead(first: boolean): Promise<Uint8Array | null> {
+    const limits = this.#ctx.limits;
+    const reader = this.#reader;
+    for (;;) {
+      if (reader.buffered === 0) {
+        this.#phase = "idle";
+        if (this.#draining) return null;
+        await this.#writer.flush();
+        this.#arm(first ? limits.headersTimeout : limits.keepAliveTimeout, false);
+        const n = await reader.fill();
+        this.#disarm();
+        if (n === null) return null;
+      }
+      this.#phase = "head";
+      this.#arm(limits.headersTimeout, true);
+      const result = await reader.readMatch(
+        findHeadEnd,
+        limits.maxUriBytes + limits.maxHeaderBytes + 4,
+        HEAD_END_OVERLAP,
+      );
+      this.#disarm();
+      if (result.status === "eof" || result.status === "truncated") return null;
+      if (result.status === "limit") {
+        const line = reader.peek().subarray(0, limits.maxUriBytes + 2);
+        await this.#fail(
+          line.includes(0x0a)
+            ? new HttpError(431, `request head is larger than ${limits.maxHeaderBytes} bytes`)
+            : new HttpError(414, `request line is longer than ${limits.maxUriBytes} bytes`),
+          1,
+        );
+        return null;
+      }
+      // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request-line
+      // (some clients send an extra CRLF after a POST body).
+      let skip = 0;
+      const bytes = result.bytes;
+      while (bytes[skip] === 0x0d && bytes[skip + 1] === 0x0a) skip += 2;
+      if (skip < bytes.length) return bytes.subarray(skip);
+    }
+  }
+
+  #buildRequest(head: RequestHead, framing: BodyFraming, body: IncomingBody): Request {
+    const headers = new Headers();
+    const fields = head.fields;
+    for (let i = 0; i < fields.length; i += 2) headers.append(fields[i], fields[i + 1]);
+    const hasBody = framing.kind !== "none" && head.method !== "GET" && head.method !== "HEAD";
+    let url: URL;
+    try {
+      url = new URL(this.#url(head, headers.get("host")));
+    } catch {
+      throw new HttpError(400, "request-target and Host do not form a valid URL");
+    }
+    try {
+      return new Request(url, {
+        method: head.method,
+        headers,
+        body: hasBody ? body.stream() : null,
+      });
+    } catch {
+      // The Fetch standard forbids a few methods (CONNECT, TRACE, TRACK) in a Request.
+      throw new HttpError(501, `method ${head.method} is not supported`);
+    }
+  }
+
+  /** The request's URL: from an absolute-form target, or scheme + Host + origin-form target. */
+  #url(head: RequestHead, host: string | null): string {
+    // RFC 9112 §3.2.2: with an absolute-form target the Host field is ignored.
+    if (head.form === "absolute") return head.target;
+    if (host !== null && !VALID_HOST.test(host)) throw new HttpError(400, "invalid Host field");
+    const authority = host || this.#ctx.defaultHost;
+    const path = head.form === "asterisk" ? "/*" : head.target;
+    return `${this.#ctx.scheme}://${authority}${path}`;
+  }
+
+  /** Runs the handler; a throw, a non-Response or a timeout becomes an error response. */
+  async #respond(request: Request, body: IncomingBody): Promise<Response | HttpError> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const pending = Promise.resolve(this.#ctx.handler(request, this.info));
+      const timeout = this.#ctx.limits.requestTimeout;
+      const response = timeout > 0
+        ? await Promise.race([
+          pending,
+          new Promise<HttpError>((resolve) => {
+            timer = setTimeout(
+              () => resolve(new HttpError(503, `no response within ${timeout} ms`)),
+              timeout,
+            );
+          }),
+        ])
+        : await pending;
+      if (response instanceof HttpError || response instanceof Response) return response;
+      throw new TypeError("the handler returned something that is not a Response");
+    } catch (error) {
+      // A body that turned out malformed or too large while the handler read it: that status.
+      if (error instanceof HttpError && body.state === "failed") return error;
+      try {
+        const response = await this.#ctx.onError(error);
+        if (response instanceof Response) return response;
+      } catch {
+        // onError failed too: fall through to a plain 500
+      }
+      return new HttpError(500, "Internal Server Error");
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Writes the response. Returns false if the connection must close afterwards (the body was cut
+   * short, or its end is marked by the close).
+   */
+  async #writeResponse(
+    head: RequestHead,
+    response: Response,
+    keepAlive: boolean,
+  ): Promise<boolean> {
+    const status = response.status;
+    const omitBody = head.method === "HEAD" || statusHasNoBody(status);
+    const stream = response.body;
+    const declared = parseDeclaredLength(response.headers.get("content-length"));
+    const reader = stream && !statusHasNoBody(status) ? stream.getReader() : null;
+    try {
+      let framing: ResponseFraming;
+      let ahead: ReadAhead = { chunks: [], done: true, pending: null };
+      if (statusHasNoBody(status)) {
+        framing = status === 304 && declared !== null
+          ? { kind: "length", length: declared }
+          : { kind: "none" };
+      } else if (reader === null) {
+        framing = {
+          kind: "length",
+          length: head.method === "HEAD" && declared !== null ? declared : 0,
+        };
+      } else if (declared !== null) {
+        framing = { kind: "length", length: declared };
+        ahead.done = false;
+      } else {
+        ahead = await readAhead(reader);
+        if (ahead.done) framing = { kind: "length", length: byteLength(ahead.chunks) };
+        else if (head.method === "HEAD") framing = { kind: "none" };
+        else if (head.minor === 1) framing = { kind: "chunked" };
+        else framing = { kind: "close" };
+      }
+      if (framing.kind === "close") keepAlive = false;
+
+      const headText = encodeHead(
+        head.minor,
+        status,
+        response.statusText,
+        response.headers,
+        framing,
+        !keepAlive,
+      );
+      await this.#writer.push(encoder.encode(headText));
+      if (omitBody || reader === null) return keepAlive;
+      const complete = await this.#writeBody(reader, framing, ahead);
+      return keepAlive && complete;
+    } finally {
+      reader?.cancel().catch(() => {});
+    }
+  }
+
+  /** Writes the body in its framing; returns false if it did not match its declared length. */
+  async #writeBody(
+    reader: ReadableStreamDefaultReader<Uint8Array>,
+    framing: ResponseFraming,
+    ahead: ReadAhead,
+  ): Promise<boolean> {
+    const chunked = framing.kind === "chunked";
+    let left = framing.kind === "length" ? framing.length : Infinity;
+    const send = async (chunk: Uint8Array) => {
+      if (!(chunk instanceof Uint8Array)) throw new TypeError("response body chunks must be bytes");
+      if (chunk.length === 0) return;
+      if (chunk.length > left) chunk = chunk.subarray(0, left);
+      left -= chunk.length;
+      if (chunked) { for (const piece of encodeChunk(chunk)) await this.#writer.push(piece); }
+      else await this.#writer.push(chunk);
+    };
+    for (const chunk of ahead.chunks) await send(chunk);
+    if (!ahead.done) {
+      // A streamed body: every chunk goes out as it comes (think of Server-Sent Events).
+      await this.#writer.flush();
+      let next = ahead.pending ?? reader.read();
+      for (;; next = reader.read()) {
+        const { done, value } = await next;
+        if (done) break;
+        await send(value);
+        await this.#writer.flush();
+        if (left === 0) break;
+      }
+    }
+    if (chunked) await this.#writer.push(LAST_CHUNK);
+    return framing.kind !== "length" || left === 0 && (await reader.read()).done === true;
+  }
+
+  async #sendContinue(): Promise<void> {
+    await this.#writer.push(CONTINUE);
+    await this.#writer.flush();
+  }
+
+  /** Answers with an error status and `Connection: close` (the caller then ends the loop). */
+  async #fail(error: unknown, minor: number): Promise<void> {
+    const httpError = error instanceof HttpError
+      ? error
+      : new HttpError(500, "Internal Server Error");
+    await this.#writer.push(encodeError(minor, httpError, true));
+    await this.#writer.flush();
+  }
+
+  /** Arms the connection's one timer; `answer408` says whether a request was under way. */
+  #arm(ms: number, answer408: boolean): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (answer408) {
+        const bytes = encodeError(1, new HttpError(408, "request head not received in time"), true);
+        this.conn.write(bytes).catch(() => {}).finally(() => this.close());
+      } else {
+        this.close();
+      }
+    }, ms);
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+}
+
+/** A Content-Length set by the handler: used only if it is a plain number. */
+function parseDeclaredLength(value: string | null): number | null {
+  return value !== null && /^[0-9]{1,15}$/.test(value) ? Number(value) : null;
+}
+
+const PENDING = Symbol("pending");
+
+/**
+ * A promise that settles after a few microtask turns. A body built from a string, bytes or a Blob
+ * has all its chunks ready by then; a stream that is still producing does not, and is sent chunked.
+ */
+function soon(): Promise<typeof PENDING> {
+  return Promise.resolve().then().then().then().then(() => PENDING);
+}
+
+/** What `readAhead` found: the chunks ready now, and whether the stream ended among them. */
+interface ReadAhead {
+  chunks: Uint8Array[];
+  done: boolean;
+  /** A read still in flight when the stream was not ready: the next chunk to send. */
+  pending: Promise<ReadableStreamReadResult<Uint8Array>> | null;
+}
+
+/**
+ * Reads the chunks that are ready now (up to a bound), so that a body of known size gets a
+ * Content-Length instead of chunked framing — as Go does for handlers that finish before a flush.
+ */
+async function readAhead(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<ReadAhead> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const next = reader.read();
+    const result = await Promise.race([next, soon()]);
+    if (result === PENDING) return { chunks, done: false, pending: next };
+    if (result.done) return { chunks, done: true, pending: null };
+    chunks.push(result.value);
+    size += result.value.length;
+    if (size >= READ_AHEAD_BYTES) return { chunks, done: false, pending: null };
+  }
+}
+
+function byteLength(chunks: Uint8Array[]): number {
+  let n = 0;
+  for (const chunk of chunks) n += chunk.length;
+  return n;
+}

@@ -1,0 +1,164 @@
+/**
+ * Response serialization: the status line, the header block and the framing decision
+ * (RFC 9112 §4, §6.3, §7).
+ */
+import { HttpError } from "./errors.ts";
+
+/** Reason phrases of RFC 9110 §15 (and the few common extensions). */
+export const STATUS_TEXT: Readonly<Record<number, string>> = {
+  100: "Continue",
+  101: "Switching Protocols",
+  103: "Early Hints",
+  200: "OK",
+  201: "Created",
+  202: "Accepted",
+  203: "Non-Authoritative Information",
+  204: "No Content",
+  205: "Reset Content",
+  206: "Partial Content",
+  207: "Multi-Status",
+  300: "Multiple Choices",
+  301: "Moved Permanently",
+  302: "Found",
+  303: "See Other",
+  304: "Not Modified",
+  307: "Temporary Redirect",
+  308: "Permanent Redirect",
+  400: "Bad Request",
+  401: "Unauthorized",
+  402: "Payment Required",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  406: "Not Acceptable",
+  407: "Proxy Authentication Required",
+  408: "Request Timeout",
+  409: "Conflict",
+  410: "Gone",
+  411: "Length Required",
+  412: "Precondition Failed",
+  413: "Content Too Large",
+  414: "URI Too Long",
+  415: "Unsupported Media Type",
+  416: "Range Not Satisfiable",
+  417: "Expectation Failed",
+  421: "Misdirected Request",
+  422: "Unprocessable Content",
+  426: "Upgrade Required",
+  428: "Precondition Required",
+  429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+  505: "HTTP Version Not Supported",
+};
+
+/** How the response body is delimited on the wire. */
+export type ResponseFraming =
+  | { kind: "none" } // HEAD, 1xx, 204, 304: no body whatever the headers say
+  | { kind: "length"; length: number }
+  | { kind: "chunked" }
+  | { kind: "close" }; // HTTP/1.0 with unknown length: the end of the body is the close
+
+let cachedSecond = -1;
+let cachedDate = "";
+
+/** The `Date` value (RFC 9110 §6.6.1, IMF-fixdate), formatted at most once a second. */
+export function httpDate(now = Date.now()): string {
+  const second = Math.floor(now / 1000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedDate = new Date(second * 1000).toUTCString();
+  }
+  return cachedDate;
+}
+
+/**
+ * Header fields the engine owns: it decides the framing and the connection's fate itself, so what
+ * a handler sets for them is replaced (RFC 9112 §6.1, §9.6; hop-by-hop fields of RFC 9110 §7.6.1).
+ */
+const ENGINE_FIELDS = new Set(["content-length", "transfer-encoding", "connection", "keep-alive"]);
+
+/** CR, LF and NUL would end or split a header line: response splitting (RFC 9110 §5.5). */
+const UNSAFE_IN_FIELD = /[\r\n\0]/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Serializes the status line and header block. Throws `HttpError(500)` if a header name or value
+ * from the handler could split the response (the Headers class refuses most, but a duck-typed
+ * response or a custom reason phrase might not).
+ */
+export function encodeHead(
+  minor: number,
+  status: number,
+  statusText: string,
+  headers: Iterable<[string, string]>,
+  framing: ResponseFraming,
+  close: boolean,
+): string {
+  const reason = statusText || STATUS_TEXT[status] || "";
+  if (UNSAFE_IN_FIELD.test(reason)) {
+    throw new HttpError(500, "reason phrase contains CR, LF or NUL");
+  }
+  let head = `HTTP/1.${minor} ${status} ${reason}\r\n`;
+  let hasDate = false;
+  for (const [name, value] of headers) {
+    if (!TOKEN.test(name)) throw new HttpError(500, `invalid response header name "${name}"`);
+    if (UNSAFE_IN_FIELD.test(value)) {
+      throw new HttpError(500, `response header "${name}" contains CR, LF or NUL`);
+    }
+    const lower = name.toLowerCase();
+    if (ENGINE_FIELDS.has(lower)) continue;
+    if (lower === "date") hasDate = true;
+    head += `${name}: ${value}\r\n`;
+  }
+  if (!hasDate) head += `date: ${httpDate()}\r\n`;
+  if (framing.kind === "length") head += `content-length: ${framing.length}\r\n`;
+  else if (framing.kind === "chunked") head += "transfer-encoding: chunked\r\n";
+  if (close) head += "connection: close\r\n";
+  else if (minor === 0) head += "connection: keep-alive\r\n";
+  return head + "\r\n";
+}
+
+/** True for statuses that never carry a body (RFC 9110 §6.4.1). */
+export function statusHasNoBody(status: number): boolean {
+  return status < 200 || status === 204 || status === 304;
+}
+
+const encoder = new TextEncoder();
+const CHUNK_END = encoder.encode("\r\n");
+
+/** One chunk of the chunked coding: size line, data, CRLF — as one array when it is small. */
+export function encodeChunk(data: Uint8Array): Uint8Array[] {
+  const sizeLine = encoder.encode(`${data.length.toString(16)}\r\n`);
+  if (data.length > 16 * 1024) return [sizeLine, data, CHUNK_END];
+  const out = new Uint8Array(sizeLine.length + data.length + 2);
+  out.set(sizeLine);
+  out.set(data, sizeLine.length);
+  out.set(CHUNK_END, sizeLine.length + data.length);
+  return [out];
+}
+
+/** The last chunk with an empty trailer section. */
+export const LAST_CHUNK = encoder.encode("0\r\n\r\n");
+
+/** A complete small error response (plain text, closes the connection when asked). */
+export function encodeError(minor: number, error: HttpError, close: boolean): Uint8Array {
+  const body = encoder.encode(`${error.message}\n`);
+  const head = encodeHead(
+    minor,
+    error.status,
+    "",
+    [["content-type", "text/plain; charset=utf-8"]],
+    { kind: "length", length: body.length },
+    close,
+  );
+  const headBytes = encoder.encode(head);
+  const out = new Uint8Array(headBytes.length + body.length);
+  out.set(headBytes);
+  out.set(body, headBytes.length);
+  return out;
+}

@@ -1,0 +1,265 @@
+/**
+ * Buffered reading and writing over a stream socket.
+ *
+ * A socket `read` returns *at most* the bytes asked for: a request head can arrive one byte at a
+ * time, or together with the body and the next three pipelined requests. `BufferedReader` hides
+ * that with the read-until-full loop: it keeps one buffer per connection, appends what each `read`
+ * returns, and hands out views once a delimiter (or N bytes) is in hand. Nothing is copied on the
+ * way: the views point into the buffer and stay valid until the next call on the reader.
+ *
+ * `BufferedWriter` does the opposite job: it gathers small writes (a response head, a short body,
+ * the answers to a pipelined batch) so that they leave in one `write` call.
+ */
+
+/** The part of `Deno.Conn` the reader needs (a test can pass any object with `read`). */
+export interface ByteSource {
+  read(p: Uint8Array): Promise<number | null>;
+}
+
+/** The part of `Deno.Conn` the writer needs. */
+export interface ByteSink {
+  write(p: Uint8Array): Promise<number>;
+}
+
+/**
+ * What a bounded read ended with. Each outcome is distinct so the caller can answer precisely:
+ * - `found` / `full`: the bytes asked for (a view into the reader's buffer);
+ * - `eof`: the peer closed before sending a single byte of this item (a clean end);
+ * - `truncated`: the peer closed in the middle of the item (the bytes received are given);
+ * - `limit`: `maxBytes` were buffered without the delimiter (nothing is consumed).
+ */
+export type ReadUntilResult =
+  | { status: "found"; bytes: Uint8Array }
+  | { status: "eof" }
+  | { status: "truncated"; bytes: Uint8Array }
+  | { status: "limit" };
+
+export type ReadFullResult =
+  | { status: "full"; bytes: Uint8Array }
+  | { status: "eof" }
+  | { status: "truncated"; bytes: Uint8Array };
+
+/**
+ * Finds the end of an item in `buf[from, to)`: the index just past it, or -1 if it is not there
+ * yet. `from` may be later than the item's start: the reader only rescans what is new.
+ */
+export type Matcher = (buf: Uint8Array, start: number, from: number, to: number) => number;
+
+const INITIAL_BUFFER_BYTES = 16 * 1024;
+
+export class BufferedReader {
+  #source: ByteSource;
+  #buf: Uint8Array;
+  /** Index of the first unconsumed byte. */
+  #start = 0;
+  /** Index just past the last buffered byte. */
+  #end = 0;
+  #eof = false;
+
+  constructor(source: ByteSource, initialBytes = INITIAL_BUFFER_BYTES) {
+    this.#source = source;
+    this.#buf = new Uint8Array(initialBytes);
+  }
+
+  /** Bytes received and not yet consumed. */
+  get buffered(): number {
+    return this.#end - this.#start;
+  }
+
+  /** True once the peer has closed its sending side and every byte was read from the socket. */
+  get eof(): boolean {
+    return this.#eof;
+  }
+
+  /** The buffered bytes, without consuming them (a view, valid until the next call). */
+  peek(): Uint8Array {
+    return this.#buf.subarray(this.#start, this.#end);
+  }
+
+  /** Marks `n` buffered bytes as used. */
+  consume(n: number): void {
+    if (n > this.buffered) throw new RangeError(`consume(${n}) with ${this.buffered} buffered`);
+    this.#start += n;
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+  }
+
+  /**
+   * One `read` from the socket, appended to the buffer. Makes room first: moves the unconsumed
+   * bytes to the front, and grows the buffer (doubling) only when `room` bytes would not fit.
+   * Returns the number of bytes read, or null at end of stream.
+   */
+  async fill(room = 1): Promise<number | null> {
+    if (this.#eof) return null;
+    this.#reserve(room);
+    const n = await this.#source.read(this.#buf.subarray(this.#end));
+    if (n === null) {
+      this.#eof = true;
+      return null;
+    }
+    this.#end += n;
+    return n;
+  }
+
+  /** Reads until `delimiter` is buffered; the result includes the delimiter. */
+  readUntil(delimiter: Uint8Array | string, maxBytes: number): Promise<ReadUntilResult> {
+    const delim = typeof delimiter === "string" ? new TextEncoder().encode(delimiter) : delimiter;
+    return this.readMatch(
+      (buf, _start, from, to) => {
+        const at = indexOfSequence(buf, delim, from, to);
+        return at === -1 ? -1 : at + delim.length;
+      },
+      maxBytes,
+      delim.length - 1,
+    );
+  }
+
+  /**
+   * Reads until `match` finds the end of an item, with at most `maxBytes` buffered for it.
+   * `overlap` is how many already-scanned bytes the matcher must see again after a read (a
+   * delimiter can straddle two reads).
+   */
+  async readMatch(match: Matcher, maxBytes: number, overlap: number): Promise<ReadUntilResult> {
+    let scanned = this.#start;
+    for (;;) {
+      const limit = Math.min(this.#end, this.#start + maxBytes);
+      // The view stops the matcher's native searches at the last buffered byte: the buffer holds
+      // stale bytes past it, and scanning them costs more than the search itself.
+      const view = this.#buf.subarray(0, limit);
+      const end = match(view, this.#start, Math.max(this.#start, scanned - overlap), limit);
+      if (end !== -1) {
+        const bytes = this.#buf.subarray(this.#start, end);
+        this.#start = end;
+        return { status: "found", bytes };
+      }
+      if (this.buffered >= maxBytes) return { status: "limit" };
+      scanned = limit;
+      if (await this.fill() === null) return this.#atEof();
+    }
+  }
+
+  /** Reads exactly `n` bytes (the buffer grows to hold them). */
+  async readFull(n: number): Promise<ReadFullResult> {
+    while (this.buffered < n) {
+      if (await this.fill(n - this.buffered) === null) return this.#atEof();
+    }
+    const bytes = this.#buf.subarray(this.#start, this.#start + n);
+    this.consume(n);
+    return { status: "full", bytes };
+  }
+
+  /**
+   * Returns what is buffered (at most `max` bytes), reading from the socket only when nothing is:
+   * the building block of streamed bodies. Null at end of stream.
+   */
+  async readSome(max: number): Promise<Uint8Array | null> {
+    if (this.buffered === 0 && await this.fill() === null) return null;
+    const n = Math.min(max, this.buffered);
+    const bytes = this.#buf.subarray(this.#start, this.#start + n);
+    this.consume(n);
+    return bytes;
+  }
+
+  #atEof(): { status: "eof" } | { status: "truncated"; bytes: Uint8Array } {
+    if (this.buffered === 0) return { status: "eof" };
+    const bytes = this.#buf.subarray(this.#start, this.#end);
+    this.#start = this.#end = 0;
+    return { status: "truncated", bytes };
+  }
+
+  #reserve(room: number): void {
+    const used = this.buffered;
+    if (this.#buf.length - this.#end >= room && this.#end < this.#buf.length) return;
+    if (this.#buf.length - used >= room && used < this.#buf.length) {
+      this.#buf.copyWithin(0, this.#start, this.#end);
+    } else {
+      let size = this.#buf.length * 2;
+      while (size - used < room) size *= 2;
+      const bigger = new Uint8Array(size);
+      bigger.set(this.#buf.subarray(this.#start, this.#end));
+      this.#buf = bigger;
+    }
+    this.#start = 0;
+    this.#end = used;
+  }
+}
+
+/** Index of the first `needle` in `haystack[from, to)`, or -1. */
+export function indexOfSequence(
+  haystack: Uint8Array,
+  needle: Uint8Array,
+  from: number,
+  to: number,
+): number {
+  const first = needle[0];
+  const last = to - needle.length;
+  for (
+    let i = haystack.indexOf(first, from);
+    i !== -1 && i <= last;
+    i = haystack.indexOf(first, i + 1)
+  ) {
+    let j = 1;
+    while (j < needle.length && haystack[i + j] === needle[j]) j++;
+    if (j === needle.length) return i;
+  }
+  return -1;
+}
+
+/** Writes every byte of `bytes`: a socket `write` may take only part of them. */
+export async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await sink.write(bytes.subarray(off));
+}
+
+/** Bytes above which `BufferedWriter` stops gathering and writes what it holds. */
+const GATHER_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * Gathers writes and sends them in one `write`. `push` keeps a reference to the bytes: the caller
+ * must not change them before the next `flush`.
+ */
+export class BufferedWriter {
+  #sink: ByteSink;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+
+  constructor(sink: ByteSink) {
+    this.#sink = sink;
+  }
+
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  /**
+   * Queues `bytes`; writes everything at once when the gathered size passes the limit. A large
+   * piece is written on its own after what is queued: one more syscall is cheaper than copying it.
+   */
+  async push(bytes: Uint8Array): Promise<void> {
+    if (bytes.length === 0) return;
+    if (bytes.length >= GATHER_LIMIT_BYTES) {
+      await this.flush();
+      return writeAll(this.#sink, bytes);
+    }
+    this.#pending.push(bytes);
+    this.#pendingBytes += bytes.length;
+    if (this.#pendingBytes >= GATHER_LIMIT_BYTES) await this.flush();
+  }
+
+  /** Sends everything queued, as one write when there are several pieces. */
+  async flush(): Promise<void> {
+    if (this.#pendingBytes === 0) return;
+    const pieces = this.#pending;
+    let bytes = pieces[0];
+    if (pieces.length > 1) {
+      bytes = new Uint8Array(this.#pendingBytes);
+      let off = 0;
+      for (const piece of pieces) {
+        bytes.set(piece, off);
+        off += piece.length;
+      }
+    }
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    await writeAll(this.#sink, bytes);
+  }
+}

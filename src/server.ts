@@ -1,0 +1,128 @@
+/**
+ * `serve()`: the listener, the accept loop, the registry of open connections, the connection limit
+ * and graceful shutdown. One `Connection` per accepted client, each running on its own.
+ */
+import { type ConnContext, Connection } from "./conn.ts";
+import { formatHostPort, listen, listenerUrl } from "./listeners.ts";
+import {
+  DEFAULT_LIMITS,
+  type HttpServer,
+  type ServeHandler,
+  type ServeInit,
+  type ServeOptions,
+  type Transport,
+} from "./options.ts";
+
+/** Starts a server with the default options (port 8000 on all interfaces, as Deno.serve). */
+export function serve(handler: ServeHandler): HttpServer;
+/** Starts a server with `options`, answering with `handler`. */
+export function serve(options: ServeOptions, handler: ServeHandler): HttpServer;
+/** Starts a server whose options include the handler. */
+export function serve(init: ServeInit): HttpServer;
+export function serve(
+  a: ServeHandler | ServeOptions | ServeInit,
+  b?: ServeHandler,
+): HttpServer {
+  if (typeof a === "function") return new Server({}, a);
+  const handler = b ?? (a as ServeInit).handler;
+  if (typeof handler !== "function") throw new TypeError("serve() needs a handler function");
+  return new Server(a, handler);
+}
+
+function defaultOnError(error: unknown): Response {
+  console.error("sockserve: handler failed:", error);
+  return new Response("Internal Server Error\n", {
+    status: 500,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+  });
+}
+
+class Server implements HttpServer {
+  readonly addr: Deno.Addr;
+  readonly finished: Promise<void>;
+  #listener: Deno.Listener;
+  #ctx: ConnContext;
+  #connections = new Set<Connection>();
+  #closing = false;
+  /** Resolves the wait of an accept loop held back by `maxConnections`. */
+  #roomFreed: (() => void) | null = null;
+  #allClosed: (() => void) | null = null;
+
+  constructor(options: ServeOptions, handler: ServeHandler) {
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    const bound = listen(options);
+    this.#listener = bound.listener;
+    this.addr = bound.listener.addr;
+    this.#ctx = {
+      handler,
+      onError: options.onError ?? defaultOnError,
+      limits,
+      scheme: bound.scheme,
+      defaultHost: this.addr.transport === "tcp"
+        ? formatHostPort(this.addr.hostname, this.addr.port)
+        : "localhost",
+    };
+    const onListen = options.onListen ??
+      ((addr: Deno.Addr) => console.log(`Listening on ${listenerUrl(addr, bound.scheme)}`));
+    onListen(this.addr);
+    options.signal?.addEventListener("abort", () => this.shutdown(), { once: true });
+    this.finished = this.#acceptLoop(bound.transport);
+  }
+
+  async #acceptLoop(transport: Transport): Promise<void> {
+    const { maxConnections } = this.#ctx.limits;
+    while (!this.#closing) {
+      if (this.#connections.size >= maxConnections) {
+        // Stop accepting: new clients wait in the kernel's backlog until a connection closes.
+        await new Promise<void>((resolve) => this.#roomFreed = resolve);
+        continue;
+      }
+      let conn: Deno.Conn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (error) {
+        if (this.#closing || error instanceof Deno.errors.BadResource) break;
+        // EMFILE and friends: this accept failed, the listener did not. Try again shortly.
+        console.error("sockserve: accept failed:", error);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
+      this.#track(new Connection(conn, { remoteAddr: conn.remoteAddr, transport }, this.#ctx));
+    }
+    if (this.#connections.size > 0) {
+      await new Promise<void>((resolve) => this.#allClosed = resolve);
+    }
+  }
+
+  #track(connection: Connection): void {
+    this.#connections.add(connection);
+    connection.serve().finally(() => {
+      this.#connections.delete(connection);
+      this.#roomFreed?.();
+      this.#roomFreed = null;
+      if (this.#connections.size === 0) this.#allClosed?.();
+    });
+  }
+
+  async shutdown(): Promise<void> {
+    if (!this.#closing) {
+      this.#closing = true;
+      try {
+        this.#listener.close();
+      } catch {
+        // already closed
+      }
+      this.#roomFreed?.();
+      for (const connection of this.#connections) connection.drain();
+      const grace = setTimeout(() => {
+        for (const connection of this.#connections) connection.close();
+      }, this.#ctx.limits.shutdownGracePeriod);
+      this.finished.finally(() => clearTimeout(grace));
+    }
+    await this.finished;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+}
