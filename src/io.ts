@@ -119,20 +119,22 @@ export class BufferedReader {
    * delimiter can straddle two reads).
    */
   async readMatch(match: Matcher, maxBytes: number, overlap: number): Promise<ReadUntilResult> {
-    let scanned = this.#start;
+    // Counted from #start, because a fill may move the buffered bytes to the front.
+    let scanned = 0;
     for (;;) {
       const limit = Math.min(this.#end, this.#start + maxBytes);
       // The view stops the matcher's native searches at the last buffered byte: the buffer holds
       // stale bytes past it, and scanning them costs more than the search itself.
       const view = this.#buf.subarray(0, limit);
-      const end = match(view, this.#start, Math.max(this.#start, scanned - overlap), limit);
+      const from = this.#start + Math.max(0, scanned - overlap);
+      const end = match(view, this.#start, from, limit);
       if (end !== -1) {
         const bytes = this.#buf.subarray(this.#start, end);
         this.#start = end;
         return { status: "found", bytes };
       }
       if (this.buffered >= maxBytes) return { status: "limit" };
-      scanned = limit;
+      scanned = limit - this.#start;
       if (await this.fill() === null) return this.#atEof();
     }
   }

@@ -94,7 +94,8 @@ export function parseHead(
   if (lineEnd - start > limits.maxUriBytes) {
     throw new HttpError(414, `request line is longer than ${limits.maxUriBytes} bytes`);
   }
-  if (end - lineEnd - 2 > limits.maxHeaderBytes) {
+  // The header section: every field line with its CRLF, not the empty line that ends the head.
+  if (end - lineEnd - 4 > limits.maxHeaderBytes) {
     throw new HttpError(431, `header section is larger than ${limits.maxHeaderBytes} bytes`);
   }
 
@@ -202,6 +203,8 @@ function parseVersion(buf: Uint8Array, start: number, end: number): number {
   return minor;
 }
 
+const ASTERISK_METHODS = new Set(["OPTIONS", "M-SEARCH", "NOTIFY"]);
+
 /** RFC 9112 §3.2: which of the four request-target forms this is, refusing what we don't serve. */
 function targetForm(method: string, target: string): TargetForm {
   if (method === "CONNECT") {
@@ -211,7 +214,11 @@ function targetForm(method: string, target: string): TargetForm {
   }
   if (target.charCodeAt(0) === 0x2f) return "origin";
   if (target === "*") {
-    if (method !== "OPTIONS") throw new HttpError(400, 'the "*" target is only for OPTIONS');
+    // RFC 9112 §3.2.4 gives "*" to OPTIONS; HTTP over UDP (UPnP's SSDP) also sends M-SEARCH and
+    // NOTIFY to "*", and the datagram transport shares this parser.
+    if (!ASTERISK_METHODS.has(method)) {
+      throw new HttpError(400, 'the "*" target is only for OPTIONS (and SSDP\'s M-SEARCH, NOTIFY)');
+    }
     return "asterisk";
   }
   if (/^https?:\/\/[^/]/i.test(target)) return "absolute";

@@ -1,0 +1,118 @@
+/** The read-until-full loop and write gathering, over sources that return a few bytes per read. */
+import assert from "node:assert/strict";
+import { BufferedReader, BufferedWriter, indexOfSequence } from "../src/io.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A byte source whose reads return at most `step` bytes, counting how often it was read. */
+function source(text: string, step: number) {
+  const data = encoder.encode(text);
+  let off = 0;
+  const src = {
+    reads: 0,
+    read(p: Uint8Array): Promise<number | null> {
+      src.reads++;
+      if (off >= data.length) return Promise.resolve(null);
+      const n = Math.min(step, p.length, data.length - off);
+      p.set(data.subarray(off, off + n));
+      off += n;
+      return Promise.resolve(n);
+    },
+  };
+  return src;
+}
+
+for (const step of [1, 2, 7, 1000]) {
+  Deno.test(`readUntil finds delimiters across reads of ${step} bytes`, async () => {
+    const reader = new BufferedReader(source("one\r\ntwo\r\n\r\nthree", step), 4);
+    const texts: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await reader.readUntil("\r\n", 100);
+      assert.equal(r.status, "found");
+      if (r.status === "found") texts.push(decoder.decode(r.bytes));
+    }
+    assert.deepEqual(texts, ["one\r\n", "two\r\n", "\r\n"]);
+    const last = await reader.readUntil("\r\n", 100);
+    assert.equal(last.status, "truncated");
+    assert.equal(last.status === "truncated" && decoder.decode(last.bytes), "three");
+    assert.deepEqual(await reader.readUntil("\r\n", 100), { status: "eof" });
+  });
+}
+
+Deno.test("readUntil: the limit is a distinct outcome and consumes nothing", async () => {
+  const reader = new BufferedReader(source("abcdefghij\n", 3), 4);
+  assert.deepEqual(await reader.readUntil("\n", 5), { status: "limit" });
+  assert.ok(reader.buffered >= 5);
+  const r = await reader.readUntil("\n", 100);
+  assert.equal(r.status === "found" && decoder.decode(r.bytes), "abcdefghij\n");
+});
+
+Deno.test("readUntil: a delimiter exactly at the limit is found", async () => {
+  const reader = new BufferedReader(source("abc\r\n", 1));
+  const r = await reader.readUntil("\r\n", 5);
+  assert.equal(r.status, "found");
+});
+
+Deno.test("readFull: exact counts across reads, larger than the buffer, and EOF outcomes", async () => {
+  const reader = new BufferedReader(source("x".repeat(100) + "tail", 9), 8);
+  const r = await reader.readFull(100);
+  assert.equal(r.status, "full");
+  assert.equal(r.status === "full" && r.bytes.length, 100);
+  const cut = await reader.readFull(10);
+  assert.equal(cut.status === "truncated" && decoder.decode(cut.bytes), "tail");
+  assert.deepEqual(await reader.readFull(1), { status: "eof" });
+});
+
+Deno.test("readSome: serves what is buffered before reading again", async () => {
+  const src = source("hello world", 100);
+  const reader = new BufferedReader(src);
+  assert.equal(decoder.decode((await reader.readSome(5))!), "hello");
+  const readsBefore = src.reads;
+  assert.equal(decoder.decode((await reader.readSome(100))!), " world");
+  assert.equal(src.reads, readsBefore, "no socket read while bytes were buffered");
+  assert.equal(await reader.readSome(1), null);
+});
+
+Deno.test("indexOfSequence: table", () => {
+  const hay = encoder.encode("aa\r\r\n\r\nbb");
+  const cases: [string, number, number, number][] = [
+    ["\r\n\r\n", 0, hay.length, 3],
+    ["\r\n", 0, hay.length, 3],
+    ["\r\n", 4, hay.length, 5],
+    ["bb", 0, hay.length, 7],
+    ["bb", 0, 8, -1],
+    ["zz", 0, hay.length, -1],
+  ];
+  for (const [needle, from, to, expected] of cases) {
+    assert.equal(indexOfSequence(hay, encoder.encode(needle), from, to), expected, needle);
+  }
+});
+
+Deno.test("BufferedWriter: gathers pushes into one write and survives partial writes", async () => {
+  const writes: Uint8Array[] = [];
+  const sink = {
+    write(p: Uint8Array): Promise<number> {
+      const n = Math.min(p.length, 3); // the socket takes 3 bytes at a time
+      writes.push(p.slice(0, n));
+      return Promise.resolve(n);
+    },
+  };
+  const writer = new BufferedWriter(sink);
+  await writer.push(encoder.encode("HTTP/1.1 200 OK\r\n"));
+  await writer.push(encoder.encode("\r\nbody"));
+  assert.equal(writes.length, 0, "nothing written before flush");
+  await writer.flush();
+  assert.equal(decoder.decode(concat(writes)), "HTTP/1.1 200 OK\r\n\r\nbody");
+  assert.equal(writer.pendingBytes, 0);
+});
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
