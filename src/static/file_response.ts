@@ -1,0 +1,142 @@
+/**
+ * The response for one regular file: choosing the representation (identity, a precompressed
+ * sibling, or compression on the fly), its validators, conditional requests and ranges.
+ */
+import { type BodyPart, fileStream, readWhole, WHOLE_READ_LIMIT } from "./body.ts";
+import { type Coding, CODINGS, compress, MIN_COMPRESS_SIZE, SIBLING_SUFFIX } from "./compress.ts";
+import { evaluatePreconditions, httpDate, ifRangeHolds, validatorsOf } from "./conditional.ts";
+import { typeOf } from "./mime.ts";
+import { acceptedEncodings } from "./negotiate.ts";
+import { resolveSibling, type Root } from "./path.ts";
+import { contentRange, multipartByteranges, parseRange } from "./range.ts";
+import { plainResponse } from "./responses.ts";
+
+/** A regular file that passed the root checks: its real path and metadata. */
+export interface FileTarget {
+  path: string;
+  info: Deno.FileInfo;
+}
+
+export interface FileResponseOptions {
+  root: Root;
+  /** Offer content codings (precompressed siblings and on the fly). */
+  compress: boolean;
+  /** Cache-Control for file responses, or null for none. */
+  cacheControl: string | null;
+  /** Status of a full response: 200, or 404 for a custom not-found page. */
+  status?: number;
+}
+
+/** What is actually sent: which file's bytes, in which coding, and whether coded on the fly. */
+interface Representation {
+  file: FileTarget;
+  coding: Coding | null;
+  onTheFly: boolean;
+}
+
+/** Answers GET or HEAD for a regular file. */
+export async function fileResponse(
+  request: Request,
+  target: FileTarget,
+  options: FileResponseOptions,
+): Promise<Response> {
+  const { contentType, compressible } = typeOf(target.path);
+  const isGet = request.method === "GET";
+  const status = options.status ?? 200;
+  // Ranges count bytes of the identity representation: a request with Range is never coded, so
+  // range offsets always mean the same bytes (and validators the same file) whatever it accepts.
+  const rangeHeader = isGet && status === 200 ? request.headers.get("range") : null;
+  const chosen = rangeHeader === null && options.compress && compressible
+    ? await chooseCoding(request, target, options.root)
+    : { file: target, coding: null, onTheFly: false };
+  const { file, coding } = chosen;
+  const validators = validatorsOf(file.info, chosen.onTheFly ? coding ?? undefined : undefined);
+
+  const headers = new Headers({ vary: "Accept-Encoding" });
+  // Validators and caching describe the resource; a not-found page must not be cached as one.
+  if (status === 200) {
+    headers.set("etag", validators.etag);
+    if (options.cacheControl !== null) headers.set("cache-control", options.cacheControl);
+    const precondition = evaluatePreconditions(request.headers, validators);
+    // §15.4.5: a 304 carries the validators and caching fields a 200 would have, no content.
+    if (precondition === 304) return new Response(null, { status: 304, headers });
+    if (precondition === 412) return plainResponse(412);
+  }
+  headers.set("content-type", contentType);
+  if (status === 200) {
+    if (validators.lastModified) headers.set("last-modified", httpDate(validators.lastModified));
+    headers.set("accept-ranges", "bytes");
+  }
+  if (coding !== null) headers.set("content-encoding", coding);
+
+  const size = file.info.size;
+  if (rangeHeader !== null && ifRangeHolds(request.headers, validators)) {
+    const range = parseRange(rangeHeader, size);
+    if (range.kind === "unsatisfiable") {
+      return plainResponse(416, { "content-range": `bytes */${size}` });
+    }
+    if (range.kind === "ranges") {
+      const [single] = range.ranges;
+      const multipart = range.ranges.length > 1
+        ? multipartByteranges(range.ranges, size, contentType)
+        : null;
+      const parts: BodyPart[] = multipart ? multipart.parts : [single];
+      if (multipart) headers.set("content-type", multipart.contentType);
+      else headers.set("content-range", contentRange(single, size));
+      headers.set("content-length", String(multipart?.length ?? single.last - single.first + 1));
+      return new Response(fileStream(file.path, parts), { status: 206, headers });
+    }
+  }
+
+  if (chosen.onTheFly && coding !== null) {
+    // The coded length is unknown until the end: no Content-Length, the server frames it.
+    const body = isGet
+      ? compress(fileStream(file.path, [{ first: 0, last: size - 1 }]), coding)
+      : null;
+    return new Response(body, { status, headers });
+  }
+  if (!isGet) {
+    headers.set("content-length", String(size));
+    return new Response(null, { status, headers });
+  }
+  if (size <= WHOLE_READ_LIMIT) {
+    const bytes = await readWhole(file.path, size);
+    headers.set("content-length", String(bytes.length));
+    return new Response(bytes, { status, headers });
+  }
+  headers.set("content-length", String(size));
+  return new Response(fileStream(file.path, [{ first: 0, last: size - 1 }]), { status, headers });
+}
+
+/**
+ * Picks the coding for a compressible file: a precompressed sibling (`x.js.br`, `x.js.gz`) in
+ * the client's order of preference, else compression on the fly when the file is big enough to
+ * gain from it, else identity.
+ */
+async function chooseCoding(
+  request: Request,
+  target: FileTarget,
+  root: Root,
+): Promise<Representation> {
+  const accepted = acceptedEncodings(request.headers.get("accept-encoding"), CODINGS);
+  for (const coding of accepted) {
+    const sibling = await siblingFile(root, target.path, SIBLING_SUFFIX[coding]);
+    if (sibling) return { file: sibling, coding, onTheFly: false };
+  }
+  if (accepted.length > 0 && target.info.size >= MIN_COMPRESS_SIZE) {
+    return { file: target, coding: accepted[0], onTheFly: true };
+  }
+  return { file: target, coding: null, onTheFly: false };
+}
+
+/** A precompressed sibling that exists, is a regular file and is inside the root; else null. */
+async function siblingFile(root: Root, path: string, suffix: string): Promise<FileTarget | null> {
+  try {
+    const resolved = await resolveSibling(root, path, suffix);
+    if (!resolved) return null;
+    const info = await Deno.stat(resolved.real);
+    return info.isFile ? { path: resolved.real, info } : null;
+  } catch {
+    return null; // missing (the common case) or unreadable: serve the original instead
+  }
+}

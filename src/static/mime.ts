@@ -1,0 +1,75 @@
+/**
+ * Content types by file extension, from the maintained `mime-db` database (the one behind
+ * `mime-types`, Express and most of npm) rather than a hand table that goes stale.
+ */
+import mimeDb from "mime-db";
+
+interface MimeEntry {
+  source?: string;
+  charset?: string;
+  compressible?: boolean;
+  extensions?: string[];
+}
+
+interface TypeInfo {
+  /** The full Content-Type value, with `charset=utf-8` where the type carries text. */
+  contentType: string;
+  compressible: boolean;
+}
+
+const DEFAULT_TYPE: TypeInfo = { contentType: "application/octet-stream", compressible: false };
+
+/**
+ * Several types claim some extensions (".js": text/javascript and application/javascript); the
+ * winner is chosen the way `mime-score` does: standard facets over vnd./x-, IANA over Apache over
+ * nginx, "application" and "font" over others, then the shorter name.
+ */
+function score(type: string, entry: MimeEntry): number {
+  const subtype = type.slice(type.indexOf("/") + 1);
+  const facet = /^(prs\.|x-|x\.|vnd\.)/.exec(subtype)?.[1];
+  const facetScore = { "prs.": 100, "x-": 200, "x.": 300, "vnd.": 400 }[facet ?? ""] ?? 900;
+  const sourceScore = { nginx: 10, apache: 20, iana: 40 }[entry.source ?? ""] ?? 30;
+  const group = type.slice(0, type.indexOf("/"));
+  const groupScore = { application: 1, font: 2 }[group] ?? 0;
+  return facetScore + sourceScore + groupScore + (1 - type.length / 100);
+}
+
+/** Types whose bodies are text get a charset so browsers do not guess (and guess wrong). */
+function isText(type: string, entry: MimeEntry): boolean {
+  return type.startsWith("text/") || entry.charset?.toUpperCase() === "UTF-8";
+}
+
+/** Compressible per the database, plus textual types it has no opinion on. */
+function isCompressible(type: string, entry: MimeEntry): boolean {
+  return entry.compressible ?? (type.startsWith("text/") || /\+(json|xml)$/.test(type));
+}
+
+const BY_EXTENSION: ReadonlyMap<string, TypeInfo> = (() => {
+  const best = new Map<string, { type: string; entry: MimeEntry; score: number }>();
+  for (const [type, entry] of Object.entries(mimeDb as Record<string, MimeEntry>)) {
+    const typeScore = score(type, entry);
+    for (const extension of entry.extensions ?? []) {
+      const current = best.get(extension);
+      if (!current || typeScore > current.score) {
+        best.set(extension, { type, entry, score: typeScore });
+      }
+    }
+  }
+  const table = new Map<string, TypeInfo>();
+  for (const [extension, { type, entry }] of best) {
+    table.set(extension, {
+      contentType: isText(type, entry) ? `${type}; charset=utf-8` : type,
+      compressible: isCompressible(type, entry),
+    });
+  }
+  return table;
+})();
+
+/** Type information for a file name; unknown extensions are opaque bytes. */
+export function typeOf(fileName: string): TypeInfo {
+  const base = fileName.slice(Math.max(fileName.lastIndexOf("/"), fileName.lastIndexOf("\\")) + 1);
+  const dot = base.lastIndexOf(".");
+  // ".bashrc" has no extension; "archive.tar.gz" has "gz".
+  if (dot <= 0) return DEFAULT_TYPE;
+  return BY_EXTENSION.get(base.slice(dot + 1).toLowerCase()) ?? DEFAULT_TYPE;
+}

@@ -1,0 +1,237 @@
+/**
+ * `fileServer(root, options)`: a request handler that serves the files below a directory.
+ *
+ * It is a plain `(request) => Response` handler, so it runs under this package's `serve()` and
+ * under `Deno.serve` alike, and composes with other handlers. It never touches a socket.
+ *
+ * ```ts
+ * import { fileServer, serve } from "../../mod.ts";
+ * serve({ port: 8000 }, fileServer("www", { cors: true }));
+ * ```
+ *
+ * @module
+ */
+import { fileResponse, type FileResponseOptions, type FileTarget } from "./file_response.ts";
+import { LISTING_CSP, listingHtml, listingJson, prefersJson, readListing } from "./listing.ts";
+import { parseWeightedList } from "./negotiate.ts";
+import {
+  type DecodedPath,
+  decodeUrlPath,
+  fsErrorStatus,
+  hasHiddenSegment,
+  openRoot,
+  resolveInRoot,
+  type Root,
+} from "./path.ts";
+import { plainResponse } from "./responses.ts";
+
+/** What to do with names starting with ".": serve them, answer 403, or act as if absent (404). */
+export type DotfilesPolicy = "allow" | "deny" | "ignore";
+
+export interface FileServerOptions {
+  /** List directories that have no index.html. Default true (a development server). */
+  dirListing?: boolean;
+  /** Names starting with "." anywhere in the path. Default "ignore" (404, as if absent). */
+  dotfiles?: DotfilesPolicy;
+  /** Follow symlinks that lead outside the root. Default false: they are 404. */
+  followSymlinks?: boolean;
+  /** Allow cross-origin reads: `Access-Control-Allow-Origin: *` and preflight answers. */
+  cors?: boolean;
+  /** Cache-Control value for files (e.g. "public, max-age=3600"). Default none. */
+  cacheControl?: string;
+  /** Extra headers set on every response (they replace the server's own of the same name). */
+  headers?: HeadersInit;
+  /** Single-page app: unknown paths asked for as HTML get /index.html. Default false. */
+  spa?: boolean;
+  /** Serve precompressed siblings and compress on the fly. Default true. */
+  compress?: boolean;
+}
+
+interface Settings extends FileResponseOptions {
+  dirListing: boolean;
+  dotfiles: DotfilesPolicy;
+  cors: boolean;
+  headers: Headers;
+  spa: boolean;
+}
+
+/** Headers that frame the message: the server owns them, a user setting them would break it. */
+const FRAMING_HEADERS = [
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "upgrade",
+];
+
+/**
+ * Creates the handler. Throws at once if `root` is missing or not a directory, or if an option is
+ * invalid, so that mistakes show at startup rather than as 404s.
+ */
+export function fileServer(
+  root: string,
+  options: FileServerOptions = {},
+): (request: Request) => Promise<Response> {
+  const dotfiles = options.dotfiles ?? "ignore";
+  if (!["allow", "deny", "ignore"].includes(dotfiles)) {
+    throw new TypeError(`dotfiles must be allow, deny or ignore, not "${dotfiles}"`);
+  }
+  const headers = new Headers(options.headers);
+  for (const name of FRAMING_HEADERS) {
+    if (headers.has(name)) throw new TypeError(`the header ${name} cannot be set by configuration`);
+  }
+  const settings: Settings = {
+    root: openRoot(root, options.followSymlinks ?? false),
+    dirListing: options.dirListing ?? true,
+    dotfiles,
+    cors: options.cors ?? false,
+    cacheControl: options.cacheControl ?? null,
+    headers,
+    spa: options.spa ?? false,
+    compress: options.compress ?? true,
+  };
+  return async (request) => decorate(await route(request, settings), settings);
+}
+
+async function route(request: Request, settings: Settings): Promise<Response> {
+  if (request.method === "OPTIONS" && settings.cors) return preflight(request);
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    return plainResponse(405, { allow: allowedMethods(settings) });
+  }
+  const url = new URL(request.url);
+  const decoded = decodeUrlPath(url.pathname);
+  if (decoded === 400) return plainResponse(400);
+  if (decoded === 404) return await notFound(request, settings);
+  try {
+    return await servePath(request, decoded, url.search, settings);
+  } catch (error) {
+    const status = fsErrorStatus(error);
+    if (status === null) throw error;
+    return status === 404 ? await notFound(request, settings) : plainResponse(status);
+  }
+}
+
+async function servePath(
+  request: Request,
+  path: DecodedPath,
+  search: string,
+  settings: Settings,
+): Promise<Response> {
+  const hiddenAllowed = settings.dotfiles === "allow";
+  if (!hiddenAllowed && hasHiddenSegment(path.segments)) return await hidden(request, settings);
+  const resolved = await resolveInRoot(settings.root, path.segments);
+  if (!resolved) return await notFound(request, settings);
+  // A symlink inside the root may lead into a hidden directory: check where it really goes too.
+  if (!hiddenAllowed && resolved.relative && hasHiddenSegment(resolved.relative)) {
+    return await hidden(request, settings);
+  }
+  const info = await Deno.stat(resolved.real);
+  if (info.isDirectory) {
+    if (!path.trailingSlash) return redirectToDirectory(path.segments, search);
+    const index = await findFile(settings.root, [...path.segments, "index.html"]);
+    if (index) return await fileResponse(request, index, settings);
+    if (!settings.dirListing) return await notFound(request, settings);
+    return await listing(request, path.segments, resolved.real, settings);
+  }
+  // Only regular files: opening a FIFO or a device could block or never end. A file asked for
+  // as a directory ("/a.txt/") is absent, as on disk (ENOTDIR), so relative links never break.
+  if (!info.isFile || path.trailingSlash) return await notFound(request, settings);
+  return await fileResponse(request, { path: resolved.real, info }, settings);
+}
+
+/**
+ * 301 to the slash form, so that relative links inside the directory's page resolve (as nginx,
+ * Caddy and Apache do). The Location is rebuilt from the decoded segments, re-encoded: it always
+ * starts with exactly one "/" followed by a non-empty segment, so it can never be read as
+ * `//host` (an open redirect), whatever the request path looked like.
+ */
+function redirectToDirectory(segments: readonly string[], search: string): Response {
+  const location = `/${segments.map(encodeURIComponent).join("/")}/${search}`;
+  return plainResponse(301, { location });
+}
+
+async function listing(
+  request: Request,
+  segments: readonly string[],
+  dir: string,
+  settings: Settings,
+): Promise<Response> {
+  const entries = await readListing(dir, settings.dotfiles === "allow");
+  const headers: Record<string, string> = { vary: "Accept" };
+  if (prefersJson(request.headers.get("accept"))) {
+    headers["content-type"] = "application/json; charset=utf-8";
+    return new Response(listingJson(segments, entries), { headers });
+  }
+  headers["content-type"] = "text/html; charset=utf-8";
+  headers["content-security-policy"] = LISTING_CSP;
+  return new Response(listingHtml(segments, entries), { headers });
+}
+
+function hidden(request: Request, settings: Settings): Promise<Response> | Response {
+  return settings.dotfiles === "deny" ? plainResponse(403) : notFound(request, settings);
+}
+
+/**
+ * Not found: with `spa`, a request for an HTML page gets /index.html (client-side routing);
+ * otherwise the root's 404.html if there is one, else a plain 404.
+ */
+async function notFound(request: Request, settings: Settings): Promise<Response> {
+  if (settings.spa && acceptsHtml(request)) {
+    const index = await findFile(settings.root, ["index.html"]);
+    if (index) return await fileResponse(request, index, settings);
+  }
+  const page = await findFile(settings.root, ["404.html"]);
+  if (page) return await fileResponse(request, page, { ...settings, status: 404 });
+  return plainResponse(404);
+}
+
+/** Browsers navigating ask for text/html by name; scripts and images do not. */
+function acceptsHtml(request: Request): boolean {
+  const accept = request.headers.get("accept");
+  return accept !== null &&
+    parseWeightedList(accept).some(({ value, q }) => value === "text/html" && q > 0);
+}
+
+/** A regular file at fixed segments below the root (index.html, 404.html), or null. */
+async function findFile(root: Root, segments: string[]): Promise<FileTarget | null> {
+  try {
+    const resolved = await resolveInRoot(root, segments);
+    if (!resolved) return null;
+    const info = await Deno.stat(resolved.real);
+    return info.isFile ? { path: resolved.real, info } : null;
+  } catch (error) {
+    if (fsErrorStatus(error) === null) throw error;
+    return null;
+  }
+}
+
+function allowedMethods(settings: Settings): string {
+  return settings.cors ? "GET, HEAD, OPTIONS" : "GET, HEAD";
+}
+
+/** CORS preflight (Fetch standard §3.2.2): allow the methods we serve and whatever headers. */
+function preflight(request: Request): Response {
+  const headers: Record<string, string> = {
+    allow: "GET, HEAD, OPTIONS",
+    "access-control-allow-methods": "GET, HEAD, OPTIONS",
+    "access-control-max-age": "86400",
+  };
+  const requested = request.headers.get("access-control-request-headers");
+  if (requested) headers["access-control-allow-headers"] = requested;
+  return new Response(null, { status: 204, headers });
+}
+
+/** Headers every response gets: nosniff, CORS when on, and the configured extra headers. */
+function decorate(response: Response, settings: Settings): Response {
+  const headers = response.headers;
+  headers.set("x-content-type-options", "nosniff");
+  if (settings.cors) {
+    headers.set("access-control-allow-origin", "*");
+    headers.set(
+      "access-control-expose-headers",
+      "Content-Range, Accept-Ranges, Content-Encoding, ETag",
+    );
+  }
+  for (const [name, value] of settings.headers) headers.set(name, value);
+  return response;
+}

@@ -1,0 +1,140 @@
+/**
+ * From a request's URL path to a real file path that is provably inside the root.
+ *
+ * Two stages, both needed: `decodeUrlPath` works on the URL alone (percent-decoding once, dot
+ * segments, characters that would change meaning on disk), and `resolveInRoot` asks the file
+ * system where that name really leads (symlinks resolved by `realPath`) and refuses anything that
+ * ends outside the root. The second stage alone would already stop `..`, but the first gives
+ * clear 400s for malformed input and keeps the names that reach the file system simple.
+ */
+import { sep } from "node:path";
+
+/** The URL path as root-relative, decoded segments (never "", ".", ".." or containing a separator). */
+export interface DecodedPath {
+  segments: string[];
+  /** The URL path ended in "/": a directory was asked for. */
+  trailingSlash: boolean;
+}
+
+/** Why a URL path was refused: 400 for malformed encodings, 404 for names that cannot be served. */
+export type PathRefusal = 400 | 404;
+
+const IS_WINDOWS = Deno.build.os === "windows";
+
+/**
+ * Splits a still-percent-encoded URL path into decoded segments. Decoding happens exactly once,
+ * per segment, *after* splitting, so `%2f` can never become a separator (RFC 3986 §2.4: a
+ * percent-encoded octet is data, not a delimiter).
+ */
+export function decodeUrlPath(pathname: string): DecodedPath | PathRefusal {
+  const segments: string[] = [];
+  for (const raw of pathname.split("/")) {
+    let segment: string;
+    try {
+      segment = decodeURIComponent(raw);
+    } catch {
+      return 400; // a stray "%", or bytes that are not UTF-8 (overlong forms like %c0%ae too)
+    }
+    if (segment.includes("\0")) return 400;
+    // A decoded separator would let one URL segment name a file in another directory; "\" is a
+    // separator on Windows and is refused everywhere so the same URL means the same on every OS.
+    if (segment.includes("/") || segment.includes("\\")) return 404;
+    // Drive letters and NTFS alternate data streams ("file::$DATA") are spelled with ":".
+    if (IS_WINDOWS && segment.includes(":")) return 404;
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") {
+      // RFC 3986 §5.2.4 would clamp at the root; a path that tries to climb out is never a
+      // legitimate link, so it is refused rather than quietly reinterpreted.
+      if (segments.length === 0) return 404;
+      segments.pop();
+      continue;
+    }
+    segments.push(segment);
+  }
+  return { segments, trailingSlash: pathname.endsWith("/") };
+}
+
+/** Dotfiles are names starting with "."; `.well-known` is not special-cased (use `allow`). */
+export function hasHiddenSegment(segments: readonly string[]): boolean {
+  return segments.some((segment) => segment.startsWith("."));
+}
+
+/** The served directory, resolved once so every request compares against the same real path. */
+export interface Root {
+  /** The real path of the root (symlinks resolved), without a trailing separator unless "/". */
+  real: string;
+  /** Follow symlinks whose target lies outside the root. */
+  followSymlinks: boolean;
+}
+
+/**
+ * Resolves the root directory. Throws (NotFound, or an Error saying it is not a directory) so a
+ * command line can refuse to start rather than answer 404 to everything.
+ */
+export function openRoot(root: string, followSymlinks: boolean): Root {
+  const real = Deno.realPathSync(root);
+  if (!Deno.statSync(real).isDirectory) throw new Error(`root is not a directory: ${root}`);
+  return { real, followSymlinks };
+}
+
+/** Where a request leads on disk: the real path and that path's segments relative to the root. */
+export interface Resolved {
+  real: string;
+  /** Segments of `real` below the root; null when a followed symlink left the root. */
+  relative: string[] | null;
+}
+
+/**
+ * Resolves segments below the root to a real path, or null when that path is outside the root
+ * (and following symlinks out of it was not allowed). File system errors (ENOENT, ENOTDIR, ELOOP,
+ * …) propagate; `fsErrorStatus` maps them.
+ */
+export async function resolveInRoot(
+  root: Root,
+  segments: readonly string[],
+): Promise<Resolved | null> {
+  const candidate = segments.length === 0 ? root.real : joinBelow(root.real, segments);
+  return confine(root, await Deno.realPath(candidate));
+}
+
+/** Resolves a sibling name of an already resolved path (e.g. "x.js" → "x.js.br"), confined too. */
+export async function resolveSibling(
+  root: Root,
+  real: string,
+  suffix: string,
+): Promise<Resolved | null> {
+  return confine(root, await Deno.realPath(real + suffix));
+}
+
+function joinBelow(base: string, segments: readonly string[]): string {
+  return (base.endsWith(sep) ? base : base + sep) + segments.join(sep);
+}
+
+function confine(root: Root, real: string): Resolved | null {
+  if (real === root.real) return { real, relative: [] };
+  const prefix = root.real.endsWith(sep) ? root.real : root.real + sep;
+  if (real.startsWith(prefix)) return { real, relative: real.slice(prefix.length).split(sep) };
+  return root.followSymlinks ? { real, relative: null } : null;
+}
+
+/**
+ * The status for a file system error met while resolving or opening a request's path, or null
+ * for errors that are the server's problem (they propagate to the server's onError as 500s).
+ * Error messages are never shown to clients: they contain absolute paths.
+ */
+export function fsErrorStatus(error: unknown): 403 | 404 | null {
+  const code = (error as { code?: unknown })?.code;
+  switch (code) {
+    case "ENOENT":
+    case "ENOTDIR":
+    case "ELOOP":
+    case "ENAMETOOLONG":
+    case "EINVAL":
+      return 404;
+    case "EACCES":
+    case "EPERM":
+      return 403;
+    default:
+      return null;
+  }
+}
