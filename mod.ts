@@ -10,6 +10,8 @@
  */
 export { serve } from "./src/server.ts";
 export { HttpError } from "./src/errors.ts";
+export { fileServer } from "./src/static/mod.ts";
+export type { DotfilesPolicy, FileServerOptions } from "./src/static/mod.ts";
 export { DEFAULT_LIMITS } from "./src/options.ts";
 export type {
   HttpServer,

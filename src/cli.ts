@@ -1,0 +1,246 @@
+/**
+ * `deno task serve [ROOT] [flags]`: the static file server's command line. Flags become options,
+ * each listener prints one startup line, SIGINT/SIGTERM shut down gracefully with exit code 0.
+ * Mistakes (a bad flag, a missing root, a busy port) print one line on stderr and exit non-zero:
+ * 2 for usage errors, 1 for everything else, never a stack trace.
+ */
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { serve } from "./server.ts";
+import { listenerUrl } from "./listeners.ts";
+import type { HttpServer, ServeHandler, ServeOptions } from "./options.ts";
+import { type DotfilesPolicy, fileServer, type FileServerOptions } from "./static/mod.ts";
+import { FORMATTERS, lineWriter, LOG_FORMATS, type LogFormat, withAccessLog } from "./log.ts";
+
+export const HELP = `Usage: deno task serve [ROOT] [flags]
+
+Serves the files below ROOT (default: www) over HTTP/1.1.
+
+Flags:
+  --port N              TCP port; 0 picks a free one (default: 8000)
+  --host H              address to bind; 0.0.0.0 or :: for all (default: 127.0.0.1)
+  --unix PATH           also listen on a Unix domain socket at PATH
+  --udp PORT            also answer HTTP over UDP on PORT
+  --cert FILE           PEM certificate chain: serve HTTPS (needs --key)
+  --key FILE            PEM private key for --cert
+  --workers N           N workers sharing the port (SO_REUSEPORT) (default: 1)
+  --cors                allow cross-origin reads (Access-Control-Allow-Origin: *)
+  --no-dir-listing      answer 404 for directories without index.html (default: listings on)
+  --dotfiles POLICY     allow | deny (403) | ignore (404) names starting with "." (default: ignore)
+  --follow-symlinks     follow symlinks that lead outside ROOT (default: they are 404)
+  --spa                 answer unknown paths asked for as HTML with /index.html
+  --cache-control V     Cache-Control header for files (default: none)
+  --header 'N: V'       add a header to every response (repeatable)
+  --no-compress         no gzip/brotli, neither precompressed nor on the fly (default: on)
+  --log FORMAT          access log on stdout: common | combined | json | off (default: common)
+  -h, --help            show this help and exit
+`;
+
+/** A mistake in the command line: printed as one line, exit code 2. */
+export class UsageError extends Error {}
+
+/** Where to listen. A list, so each listener gets its own startup line. */
+export type ListenerSpec =
+  | { kind: "tcp"; hostname: string; port: number; certFile?: string; keyFile?: string }
+  | { kind: "unix"; path: string };
+
+export interface CliConfig {
+  root: string;
+  listeners: ListenerSpec[];
+  udpPort: number | null;
+  workers: number;
+  log: LogFormat;
+  files: FileServerOptions;
+}
+
+const OPTIONS = {
+  port: { type: "string", default: "8000" },
+  host: { type: "string", default: "127.0.0.1" },
+  unix: { type: "string" },
+  udp: { type: "string" },
+  cert: { type: "string" },
+  key: { type: "string" },
+  workers: { type: "string", default: "1" },
+  cors: { type: "boolean", default: false },
+  "no-dir-listing": { type: "boolean", default: false },
+  dotfiles: { type: "string", default: "ignore" },
+  "follow-symlinks": { type: "boolean", default: false },
+  spa: { type: "boolean", default: false },
+  "cache-control": { type: "string" },
+  header: { type: "string", multiple: true },
+  "no-compress": { type: "boolean", default: false },
+  log: { type: "string", default: "common" },
+  help: { type: "boolean", short: "h", default: false },
+} as const satisfies ParseArgsOptionsConfig;
+
+/** Parses the arguments; null means `--help` was asked for. Throws UsageError. */
+export function parseCli(args: string[]): CliConfig | null {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    // node's messages run on with advice about "--"; the first sentence is the useful part.
+    throw new UsageError(String((error as Error).message).split(/\. /)[0]);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return null;
+  if (positionals.length > 1) throw new UsageError(`expected one ROOT, got ${positionals.length}`);
+  if (!(LOG_FORMATS as readonly string[]).includes(values.log)) {
+    throw new UsageError(`--log must be one of ${LOG_FORMATS.join(", ")}, not "${values.log}"`);
+  }
+  if (!["allow", "deny", "ignore"].includes(values.dotfiles)) {
+    throw new UsageError(`--dotfiles must be allow, deny or ignore, not "${values.dotfiles}"`);
+  }
+  if ((values.cert === undefined) !== (values.key === undefined)) {
+    throw new UsageError("--cert and --key go together");
+  }
+  const tcp: ListenerSpec = {
+    kind: "tcp",
+    hostname: values.host,
+    port: integerFlag("port", values.port, 0, 65535),
+    certFile: values.cert,
+    keyFile: values.key,
+  };
+  const listeners: ListenerSpec[] = [tcp];
+  if (values.unix !== undefined) listeners.push({ kind: "unix", path: values.unix });
+  return {
+    root: positionals[0] ?? "www",
+    listeners,
+    udpPort: values.udp === undefined ? null : integerFlag("udp", values.udp, 0, 65535),
+    workers: integerFlag("workers", values.workers, 1, 1024),
+    log: values.log as LogFormat,
+    files: {
+      cors: values.cors,
+      dirListing: !values["no-dir-listing"],
+      dotfiles: values.dotfiles as DotfilesPolicy,
+      followSymlinks: values["follow-symlinks"],
+      spa: values.spa,
+      cacheControl: values["cache-control"],
+      headers: (values.header ?? []).map(parseHeaderFlag),
+      compress: !values["no-compress"],
+    },
+  };
+}
+
+function integerFlag(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, not "${value}"`);
+  }
+  return n;
+}
+
+function parseHeaderFlag(flag: string): [string, string] {
+  const colon = flag.indexOf(":");
+  const name = flag.slice(0, colon).trim();
+  const value = flag.slice(colon + 1).trim();
+  try {
+    if (colon <= 0) throw new Error();
+    new Headers([[name, value]]); // the same validation every response header gets
+  } catch {
+    throw new UsageError(`--header must look like 'Name: value', not "${flag}"`);
+  }
+  return [name, value];
+}
+
+/** "www/" is shown as "www"; the root directory itself stays "/". */
+function displayRoot(root: string): string {
+  return root.replace(/(.)\/+$/, "$1");
+}
+
+function listenOptions(spec: ListenerSpec): ServeOptions {
+  if (spec.kind === "unix") return { path: spec.path };
+  const options: ServeOptions = { hostname: spec.hostname, port: spec.port };
+  if (spec.certFile !== undefined && spec.keyFile !== undefined) {
+    options.cert = readFlagFile("cert", spec.certFile);
+    options.key = readFlagFile("key", spec.keyFile);
+  }
+  return options;
+}
+
+function readFlagFile(flag: string, path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    throw new Error(`cannot read --${flag} ${path}: ${describe(error)}`);
+  }
+}
+
+function describeListener(spec: ListenerSpec): string {
+  return spec.kind === "unix" ? spec.path : `${spec.hostname}:${spec.port}`;
+}
+
+/** An OS error's message without the " (os error N)" and the path Deno appends. */
+function describe(error: unknown): string {
+  return String((error as Error)?.message ?? error).replace(/ \(os error \d+\).*$/, "");
+}
+
+function fail(message: string, code: number): never {
+  console.error(`error: ${message}`);
+  Deno.exit(code);
+}
+
+/** Runs the server until SIGINT or SIGTERM. */
+export function main(args: string[]): void {
+  let config: CliConfig | null;
+  try {
+    config = parseCli(args);
+  } catch (error) {
+    if (error instanceof UsageError) fail(`${error.message} (see --help)`, 2);
+    throw error;
+  }
+  if (config === null) {
+    console.log(HELP);
+    return;
+  }
+  // Accepted and validated already so scripts can be written now; served by a later release.
+  if (config.udpPort !== null) fail("--udp is not yet supported", 1);
+  if (config.workers !== 1) fail("--workers is not yet supported", 1);
+
+  let files: ServeHandler;
+  try {
+    files = fileServer(config.root, config.files);
+  } catch (error) {
+    const reason = error instanceof Deno.errors.NotFound ? "does not exist" : describe(error);
+    fail(`root "${config.root}": ${reason}`, 1);
+  }
+  const write = lineWriter(Deno.stdout);
+  const handler = config.log === "off"
+    ? files
+    : withAccessLog(files, FORMATTERS[config.log], write);
+  const root = displayRoot(config.root);
+
+  const servers: HttpServer[] = [];
+  for (const spec of config.listeners) {
+    try {
+      const options = listenOptions(spec);
+      const scheme = options.cert ? "https" : "http";
+      servers.push(serve({
+        ...options,
+        handler,
+        onListen: (addr) => write(`Listening on ${listenerUrl(addr, scheme)} (root: ${root})`),
+      }));
+    } catch (error) {
+      for (const server of servers) server.shutdown();
+      fail(`cannot listen on ${describeListener(spec)}: ${describe(error)}`, 1);
+    }
+  }
+  handleSignals(servers);
+}
+
+/**
+ * First signal: stop accepting, let in-flight requests finish (the server's bounded grace
+ * period), exit 0. A second signal while waiting exits at once.
+ */
+function handleSignals(servers: HttpServer[]): void {
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) Deno.exit(1);
+    stopping = true;
+    await Promise.all(servers.map((server) => server.shutdown()));
+    Deno.exit(0);
+  };
+  for (const signal of signals) Deno.addSignalListener(signal, stop);
+}
+
+if (import.meta.main) main(Deno.args);

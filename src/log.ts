@@ -1,0 +1,161 @@
+/**
+ * Access log: one line per request in the Common Log Format, the Combined Log Format (NCSA, as
+ * Apache and nginx write them) or JSON Lines. The formatters are pure; `withAccessLog` wraps a
+ * handler and writes a line for each response it returns.
+ */
+import type { ServeHandler, ServeHandlerInfo } from "./options.ts";
+
+export const LOG_FORMATS = ["common", "combined", "json", "off"] as const;
+export type LogFormat = typeof LOG_FORMATS[number];
+
+/** What is known about one request when its response head is ready. */
+export interface AccessLogEntry {
+  /** Peer address: an IP literal (IPv6 without brackets, as nginx logs it) or "unix:". */
+  remote: string;
+  time: Date;
+  method: string;
+  /** The request target as origin-form: path and query. */
+  target: string;
+  status: number;
+  /** Body bytes from Content-Length; null when there is none or it is unknown (streamed). */
+  bytes: number | null;
+  referer: string | null;
+  userAgent: string | null;
+  /** Milliseconds from the request to its response head (not to the last byte). */
+  durationMs: number;
+}
+
+/**
+ * The protocol logged in the request line. The handler API (like Deno.serve's) does not expose
+ * the request's minor version, and HTTP/1.1 is what practically every client sends.
+ */
+const PROTOCOL = "HTTP/1.1";
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** `[10/Oct/2000:13:55:36 +0000]`: the CLF timestamp, in UTC so lines sort and compare. */
+function clfTime(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `[${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:` +
+    `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000]`;
+}
+
+/**
+ * Escapes a value for a quoted log field the way nginx does: `"` and `\` backslashed, control
+ * and non-ASCII characters as \xHH. Otherwise a client could forge log lines with a CR/LF or a
+ * quote in its User-Agent (log injection).
+ */
+export function escapeLogField(value: string): string {
+  return value.replace(/[^\x20-\x7e]|["\\]/g, (c) => {
+    if (c === '"' || c === "\\") return `\\${c}`;
+    const code = c.charCodeAt(0);
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, "0").toUpperCase()}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+/** `host - - [time] "GET /path HTTP/1.1" 200 1234` (CLF: "-" for an unknown or empty body). */
+export function formatCommon(entry: AccessLogEntry): string {
+  const request = escapeLogField(`${entry.method} ${entry.target} ${PROTOCOL}`);
+  const bytes = entry.bytes ? String(entry.bytes) : "-";
+  return `${entry.remote} - - ${clfTime(entry.time)} "${request}" ${entry.status} ${bytes}`;
+}
+
+/** CLF followed by `"referer" "user-agent"`. */
+export function formatCombined(entry: AccessLogEntry): string {
+  const quoted = (value: string | null) => `"${value === null ? "-" : escapeLogField(value)}"`;
+  return `${formatCommon(entry)} ${quoted(entry.referer)} ${quoted(entry.userAgent)}`;
+}
+
+/** One JSON object per line; JSON's own escaping keeps each line a line. */
+export function formatJson(entry: AccessLogEntry): string {
+  return JSON.stringify({
+    time: entry.time.toISOString(),
+    remote: entry.remote,
+    method: entry.method,
+    target: entry.target,
+    protocol: PROTOCOL,
+    status: entry.status,
+    bytes: entry.bytes,
+    referer: entry.referer,
+    user_agent: entry.userAgent,
+    duration_ms: Math.round(entry.durationMs * 1000) / 1000,
+  });
+}
+
+export const FORMATTERS: Readonly<
+  Record<Exclude<LogFormat, "off">, (entry: AccessLogEntry) => string>
+> = {
+  common: formatCommon,
+  combined: formatCombined,
+  json: formatJson,
+};
+
+function remoteOf(info: ServeHandlerInfo): string {
+  const addr = info.remoteAddr;
+  return "hostname" in addr ? addr.hostname : "unix:";
+}
+
+/** Body length as the response declares it; bodiless statuses and HEAD send none. */
+function bodyBytes(request: Request, response: Response): number | null {
+  if (request.method === "HEAD" || response.status === 204 || response.status === 304) return null;
+  const length = response.headers.get("content-length");
+  if (length !== null) return Number(length);
+  return response.body === null ? 0 : null;
+}
+
+/**
+ * Wraps `handler` so every response is logged with `format` through `write` (one line, no
+ * newline). A handler that throws is logged as 500 (what the server will answer) and rethrown.
+ */
+export function withAccessLog(
+  handler: ServeHandler,
+  format: (entry: AccessLogEntry) => string,
+  write: (line: string) => void,
+): ServeHandler {
+  return async (request, info) => {
+    const start = performance.now();
+    const time = new Date();
+    const log = (status: number, bytes: number | null) => {
+      const url = new URL(request.url);
+      write(format({
+        remote: remoteOf(info),
+        time,
+        method: request.method,
+        target: url.pathname + url.search,
+        status,
+        bytes,
+        referer: request.headers.get("referer"),
+        userAgent: request.headers.get("user-agent"),
+        durationMs: performance.now() - start,
+      }));
+    };
+    let response: Response;
+    try {
+      response = await handler(request, info);
+    } catch (error) {
+      log(500, null);
+      throw error;
+    }
+    log(response.status, bodyBytes(request, response));
+    return response;
+  };
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Writes lines to a synchronous sink (stdout) in full. A broken sink (the reader of a pipe went
+ * away) must not break serving, so write errors are dropped.
+ */
+export function lineWriter(sink: { writeSync(bytes: Uint8Array): number }): (line: string) => void {
+  return (line) => {
+    const bytes = encoder.encode(`${line}\n`);
+    try {
+      for (let off = 0; off < bytes.length;) off += sink.writeSync(bytes.subarray(off));
+    } catch {
+      // nowhere left to report it
+    }
+  };
+}
