@@ -8,11 +8,12 @@
  * leave in one write, flushed whenever the reader is about to wait on the socket.
  */
 import { HttpError } from "./errors.ts";
-import { BufferedReader, BufferedWriter } from "./io.ts";
+import { BufferedReader, BufferedWriter, type Matcher } from "./io.ts";
 import {
   fieldTokens,
   findHeadEnd,
   HEAD_END_OVERLAP,
+  incompleteHeadError,
   parseHead,
   type RequestHead,
 } from "./parse.ts";
@@ -198,23 +199,17 @@ export class Connection {
       }
       this.#phase = "head";
       this.#arm(limits.headersTimeout, true);
-      const result = await reader.readMatch(
-        findHeadEnd,
-        limits.maxUriBytes + limits.maxHeaderBytes + 4,
-        HEAD_END_OVERLAP,
-      );
-      this.#disarm();
-      if (result.status === "eof" || result.status === "truncated") return null;
-      if (result.status === "limit") {
-        const line = reader.peek().subarray(0, limits.maxUriBytes + 2);
-        await this.#fail(
-          line.includes(0x0a)
-            ? new HttpError(431, `request head is larger than ${limits.maxHeaderBytes} bytes`)
-            : new HttpError(414, `request line is longer than ${limits.maxUriBytes} bytes`),
-          1,
-        );
+      let result;
+      try {
+        result = await reader.readMatch(this.#matchHead, Infinity, HEAD_END_OVERLAP);
+      } catch (error) {
+        if (!(error instanceof HttpError)) throw error;
+        await this.#fail(error, 1);
         return null;
+      } finally {
+        this.#disarm();
       }
+      if (result.status !== "found") return null;
       // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request-line
       // (some clients send an extra CRLF after a POST body).
       let skip = 0;
@@ -223,6 +218,15 @@ export class Connection {
       if (skip < bytes.length) return bytes.subarray(skip);
     }
   }
+
+  /** Finds the end of the head, and refuses one that grows past the limits before it ends. */
+  #matchHead: Matcher = (buf, start, from, to) => {
+    const end = findHeadEnd(buf, start, from, to);
+    if (end !== -1) return end;
+    const error = incompleteHeadError(buf, start, to, this.#ctx.limits);
+    if (error) throw error;
+    return -1;
+  };
 
   #buildRequest(head: RequestHead, framing: BodyFraming, body: IncomingBody): Request {
     const headers = new Headers();

@@ -81,6 +81,29 @@ export function findHeadEnd(buf: Uint8Array, _start: number, from: number, to: n
 export const HEAD_END_OVERLAP = 2;
 
 /**
+ * For a head that is still incomplete in `buf[start, to)`: the error to answer now if it is
+ * already over a limit (414 for a request line with no end in sight, 431 for the field lines),
+ * so a client cannot make the server buffer more than the limits while it waits.
+ */
+export function incompleteHeadError(
+  buf: Uint8Array,
+  start: number,
+  to: number,
+  limits: HeadLimits,
+): HttpError | null {
+  const lineLimit = start + limits.maxUriBytes + 2;
+  const lf = buf.subarray(0, Math.min(to, lineLimit)).indexOf(LF, start);
+  if (lf === -1) {
+    return to >= lineLimit
+      ? new HttpError(414, `request line is longer than ${limits.maxUriBytes} bytes`)
+      : null;
+  }
+  return to - (lf + 1) > limits.maxHeaderBytes + 2
+    ? new HttpError(431, `header section is larger than ${limits.maxHeaderBytes} bytes`)
+    : null;
+}
+
+/**
  * Parses a complete request head `buf[start, end)` (as delimited by `findHeadEnd`).
  * Throws `HttpError` with the status the client should see.
  */

@@ -143,3 +143,102 @@ export async function run(
     stderr: decoder.decode(out.stderr),
   };
 }
+
+/** A promise with its resolve function outside: lets a test decide when a handler finishes. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => resolve = r);
+  return { promise, resolve };
+}
+
+/**
+ * A client connection that reads one response at a time: it buffers bytes until a complete
+ * response (by Content-Length or chunked framing) is in hand.
+ */
+export class Client {
+  #conn: Deno.Conn;
+  #text = "";
+  #buf = new Uint8Array(64 * 1024);
+
+  private constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  static async connect(port: number): Promise<Client> {
+    return new Client(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  get conn(): Deno.Conn {
+    return this.#conn;
+  }
+
+  send(text: string | Uint8Array): Promise<void> {
+    return writeAllTo(this.#conn, typeof text === "string" ? encoder.encode(text) : text);
+  }
+
+  /** Reads until `count` complete responses are buffered and returns them. */
+  async responses(count: number, headRequests: boolean[] = []): Promise<ParsedResponse[]> {
+    for (;;) {
+      const complete = completeResponses(this.#text, headRequests);
+      if (complete.responses.length >= count) {
+        this.#text = this.#text.slice(complete.consumed[count - 1]);
+        return complete.responses.slice(0, count);
+      }
+      const n = await this.#conn.read(this.#buf);
+      if (n === null) throw new Error(`connection closed; got: ${JSON.stringify(this.#text)}`);
+      this.#text += decoder.decode(this.#buf.subarray(0, n), { stream: true });
+    }
+  }
+
+  async response(head = false): Promise<ParsedResponse> {
+    return (await this.responses(1, [head]))[0];
+  }
+
+  /** Reads to the end of the stream; what comes after the responses already taken. */
+  async rest(): Promise<string> {
+    const tail = decoder.decode(await readToEnd(this.#conn));
+    const text = this.#text + tail;
+    this.#text = "";
+    return text;
+  }
+
+  close(): void {
+    try {
+      this.#conn.close();
+    } catch {
+      // closed already
+    }
+  }
+}
+
+/** The complete responses at the start of `text`, with the offset just past each. */
+function completeResponses(text: string, headRequests: boolean[]) {
+  const responses: ParsedResponse[] = [];
+  const consumed: number[] = [];
+  let pos = 0;
+  while (pos < text.length) {
+    const headEnd = text.indexOf("\r\n\r\n", pos);
+    if (headEnd === -1) break;
+    const head = text.slice(pos, headEnd);
+    const status = Number(head.slice(9, 12));
+    let end = headEnd + 4;
+    const isHead = headRequests[responses.length] ?? false;
+    const noBody = isHead || status < 200 || status === 204 || status === 304;
+    const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+    if (!noBody && /\r\ntransfer-encoding: *chunked/i.test(head)) {
+      const last = text.indexOf("\r\n0\r\n\r\n", headEnd);
+      const first = text.startsWith("0\r\n\r\n", end) ? end - 2 : last;
+      if (first === -1) break;
+      end = first + 7;
+    } else if (!noBody && length) {
+      end += Number(length[1]);
+      if (end > text.length) break;
+    } else if (!noBody) {
+      break; // read-to-end framing: only complete at close
+    }
+    responses.push(parseResponses(text.slice(pos, end), [isHead])[0]);
+    consumed.push(end);
+    pos = end;
+  }
+  return { responses, consumed };
+}
