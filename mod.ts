@@ -20,5 +20,6 @@ export type {
   ServeHandlerInfo,
   ServeInit,
   ServeOptions,
+  ServerStats,
   Transport,
 } from "./src/options.ts";

@@ -59,6 +59,8 @@ export class Connection {
   /** Set by shutdown: finish the request in flight, then close instead of keeping alive. */
   #draining = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Requests whose handler was called on this connection. */
+  requests = 0;
 
   constructor(conn: Deno.Conn, info: ServeHandlerInfo, ctx: ConnContext) {
     this.conn = conn;
@@ -84,6 +86,14 @@ export class Connection {
     } finally {
       this.close();
     }
+  }
+
+  get bytesIn(): number {
+    return this.#reader.bytesRead;
+  }
+
+  get bytesOut(): number {
+    return this.#writer.bytesWritten;
   }
 
   /** Starts a graceful close: an idle connection closes now, a busy one after its response. */
@@ -154,6 +164,7 @@ export class Connection {
       return false;
     }
 
+    this.requests++;
     const response = await this.#respond(request, body);
     if (response instanceof HttpError) {
       await this.#fail(response, head.minor);

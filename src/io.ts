@@ -55,6 +55,7 @@ export class BufferedReader {
   /** Index just past the last buffered byte. */
   #end = 0;
   #eof = false;
+  #bytesRead = 0;
 
   constructor(source: ByteSource, initialBytes = INITIAL_BUFFER_BYTES) {
     this.#source = source;
@@ -64,6 +65,11 @@ export class BufferedReader {
   /** Bytes received and not yet consumed. */
   get buffered(): number {
     return this.#end - this.#start;
+  }
+
+  /** Bytes received from the socket so far. */
+  get bytesRead(): number {
+    return this.#bytesRead;
   }
 
   /** True once the peer has closed its sending side and every byte was read from the socket. */
@@ -97,6 +103,7 @@ export class BufferedReader {
       return null;
     }
     this.#end += n;
+    this.#bytesRead += n;
     return n;
   }
 
@@ -223,6 +230,7 @@ export class BufferedWriter {
   #sink: ByteSink;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
+  #bytesWritten = 0;
 
   constructor(sink: ByteSink) {
     this.#sink = sink;
@@ -230,6 +238,11 @@ export class BufferedWriter {
 
   get pendingBytes(): number {
     return this.#pendingBytes;
+  }
+
+  /** Bytes handed to the socket so far. */
+  get bytesWritten(): number {
+    return this.#bytesWritten;
   }
 
   /**
@@ -240,6 +253,7 @@ export class BufferedWriter {
     if (bytes.length === 0) return;
     if (bytes.length >= GATHER_LIMIT_BYTES) {
       await this.flush();
+      this.#bytesWritten += bytes.length;
       return writeAll(this.#sink, bytes);
     }
     this.#pending.push(bytes);
@@ -262,6 +276,7 @@ export class BufferedWriter {
     }
     this.#pending = [];
     this.#pendingBytes = 0;
+    this.#bytesWritten += bytes.length;
     await writeAll(this.#sink, bytes);
   }
 }

@@ -92,7 +92,19 @@ export interface ServeInit extends ServeOptions {
   handler: ServeHandler;
 }
 
-/** What `serve()` returns; the shape of `Deno.HttpServer`. */
+/** Counters of one server since it started (the demo's live panel draws them). */
+export interface ServerStats {
+  /** Connections open now. */
+  connections: number;
+  /** Requests answered (handler called), all connections together. */
+  requests: number;
+  /** Bytes received from clients. */
+  bytesIn: number;
+  /** Bytes sent to clients. */
+  bytesOut: number;
+}
+
+/** What `serve()` returns; the shape of `Deno.HttpServer`, plus `stats()`. */
 export interface HttpServer extends AsyncDisposable {
   /** The bound address (with the real port when 0 was asked). */
   readonly addr: Deno.Addr;
@@ -100,4 +112,6 @@ export interface HttpServer extends AsyncDisposable {
   readonly finished: Promise<void>;
   /** Stop accepting, let in-flight requests finish (within the grace period), close the rest. */
   shutdown(): Promise<void>;
+  /** Live counters: open connections, requests, bytes in and out. */
+  stats(): ServerStats;
 }

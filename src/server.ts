@@ -10,6 +10,7 @@ import {
   type ServeHandler,
   type ServeInit,
   type ServeOptions,
+  type ServerStats,
   type Transport,
 } from "./options.ts";
 
@@ -47,6 +48,8 @@ class Server implements HttpServer {
   /** Resolves the wait of an accept loop held back by `maxConnections`. */
   #roomFreed: (() => void) | null = null;
   #allClosed: (() => void) | null = null;
+  /** Counters of the connections already closed (open ones are asked live). */
+  #closedTotals = { requests: 0, bytesIn: 0, bytesOut: 0 };
 
   constructor(options: ServeOptions, handler: ServeHandler) {
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -98,6 +101,9 @@ class Server implements HttpServer {
     this.#connections.add(connection);
     connection.serve().finally(() => {
       this.#connections.delete(connection);
+      this.#closedTotals.requests += connection.requests;
+      this.#closedTotals.bytesIn += connection.bytesIn;
+      this.#closedTotals.bytesOut += connection.bytesOut;
       this.#roomFreed?.();
       this.#roomFreed = null;
       if (this.#connections.size === 0) this.#allClosed?.();
@@ -120,6 +126,16 @@ class Server implements HttpServer {
       this.finished.finally(() => clearTimeout(grace));
     }
     await this.finished;
+  }
+
+  stats(): ServerStats {
+    const stats = { connections: this.#connections.size, ...this.#closedTotals };
+    for (const connection of this.#connections) {
+      stats.requests += connection.requests;
+      stats.bytesIn += connection.bytesIn;
+      stats.bytesOut += connection.bytesOut;
+    }
+    return stats;
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -433,3 +433,27 @@ Deno.test("every response has a Date header, and handler headers pass through", 
   assert.equal(res.headers.get("x-custom"), "1");
   assert.equal(res.headers.get("set-cookie"), "a=1");
 });
+
+Deno.test("stats(): open connections, requests and bytes in/out", async () => {
+  await using s = startServer(() => new Response("12345"));
+  const request = GET("/");
+  const client = await Client.connect(s.port);
+  await client.send(request);
+  const res = await client.response();
+  const live = s.server.stats();
+  assert.equal(live.connections, 1);
+  assert.equal(live.requests, 1);
+  assert.equal(live.bytesIn, request.length);
+  const responseBytes = [...res.headers].reduce((n, [k, v]) => n + k.length + v.length + 4, 0) +
+    `${res.version} ${res.status} ${res.reason}\r\n\r\n`.length + res.body.length;
+  assert.equal(live.bytesOut, responseBytes);
+  client.close();
+  await s.server.shutdown();
+  const after = s.server.stats();
+  assert.deepEqual(after, {
+    connections: 0,
+    requests: 1,
+    bytesIn: live.bytesIn,
+    bytesOut: live.bytesOut,
+  });
+});
