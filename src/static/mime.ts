@@ -21,17 +21,16 @@ const DEFAULT_TYPE: TypeInfo = { contentType: "application/octet-stream", compre
 
 /**
  * Several types claim some extensions (".js": text/javascript and application/javascript); the
- * winner is chosen the way `mime-score` does: standard facets over vnd./x-, IANA over Apache over
- * nginx, "application" and "font" over others, then the shorter name.
+ * winner is chosen as `mime-score` does, minus its bonus for "application/" (which would make
+ * ".mp4" application/mp4): standard facets over vnd./x-, IANA over Apache over nginx, then the
+ * shorter name.
  */
 function score(type: string, entry: MimeEntry): number {
   const subtype = type.slice(type.indexOf("/") + 1);
   const facet = /^(prs\.|x-|x\.|vnd\.)/.exec(subtype)?.[1];
   const facetScore = { "prs.": 100, "x-": 200, "x.": 300, "vnd.": 400 }[facet ?? ""] ?? 900;
   const sourceScore = { nginx: 10, apache: 20, iana: 40 }[entry.source ?? ""] ?? 30;
-  const group = type.slice(0, type.indexOf("/"));
-  const groupScore = { application: 1, font: 2 }[group] ?? 0;
-  return facetScore + sourceScore + groupScore + (1 - type.length / 100);
+  return facetScore + sourceScore + (1 - type.length / 100);
 }
 
 /** Types whose bodies are text get a charset so browsers do not guess (and guess wrong). */
