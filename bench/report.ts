@@ -1,0 +1,170 @@
+/**
+ * Markdown for bench/results.md (and the copy of the tables in bench/README.md).
+ * Every figure is printed as its median with the min–max of the rounds, next to its ratio to the
+ * scenario's baseline peer measured in the same run: on a shared 2-core machine the ratio is the
+ * figure that carries from one run to the next, the absolute numbers are context.
+ */
+
+import type { Machine, Versions } from "./machine.ts";
+import { TARGETS } from "./scenarios.ts";
+import { type Figure, figureSpread, type PeerResult, ratio, type ScenarioResult } from "./stats.ts";
+import type { Spread } from "./stats.ts";
+
+export interface RunSettings {
+  rounds: number;
+  seconds: number;
+  warmupSeconds: number;
+  threads: number;
+  quick: boolean;
+  only: string[] | null;
+}
+
+export interface Report {
+  date: Date;
+  settings: RunSettings;
+  machine: Machine;
+  versions: Versions;
+  results: ScenarioResult[];
+}
+
+const num = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+function fmtMs(ms: number): string {
+  if (!Number.isFinite(ms)) return "—";
+  if (ms < 1) return `${(ms * 1000).toFixed(0)} µs`;
+  return `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms`;
+}
+
+const FORMAT: Record<Figure, (n: number) => string> = {
+  value: (n) => Number.isFinite(n) ? num(n, n < 100 ? 1 : 0) : "—",
+  p99Ms: fmtMs,
+  peakKiB: (n) => Number.isFinite(n) ? `${(n / 1024).toFixed(1)} MiB` : "—",
+};
+
+function fmtSpread(s: Spread, figure: Figure, rounds: number): string {
+  const f = FORMAT[figure];
+  if (!Number.isFinite(s.median)) return "—";
+  // With one round there is no range to show.
+  if (rounds < 2 || s.min === s.max) return f(s.median);
+  return `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
+}
+
+const fmtRatio = (r: number) => Number.isFinite(r) ? `${r.toFixed(2)}×` : "—";
+
+function peerRow(result: ScenarioResult, p: PeerResult): string {
+  const label = p.peer === result.scenario.baseline ? `${p.label} (peer)` : p.label;
+  if (p.samples.length === 0) return `| ${label} | ${p.notes[0] ?? "no result"} | | | | | | |`;
+  const figure = (f: Figure) => fmtSpread(figureSpread(p, f), f, p.samples.length);
+  const times = (f: Figure) => fmtRatio(ratio(result, p.peer, f));
+  const errors = num(p.samples.reduce((sum, s) => sum + s.errors, 0));
+  const cells = [
+    label,
+    figure("value"),
+    times("value"),
+    figure("p99Ms"),
+    times("p99Ms"),
+    errors,
+    figure("peakKiB"),
+    times("peakKiB"),
+  ];
+  return `| ${cells.join(" | ")} |`;
+}
+
+export function renderScenario(result: ScenarioResult): string {
+  const s = result.scenario;
+  const unit = s.metric === "throughput" ? "MiB/s" : "req/s";
+  const lines = [
+    `### ${s.id}: ${s.title}`,
+    "",
+    `Measures ${s.measures}.`,
+    "",
+    `| server | ${unit} | × peer | p99 latency | × peer | errors | peak RSS | × peer |`,
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...result.peers.map((p) => peerRow(result, p)),
+  ];
+  const notes = result.peers.flatMap((p) =>
+    p.samples.length > 0 ? p.notes.map((n) => `- ${p.label}: ${n}`) : []
+  );
+  if (notes.length) lines.push("", ...notes);
+  return lines.join("\n");
+}
+
+export function renderTargets(results: ScenarioResult[]): string {
+  const lines = [
+    "| target | goal | measured | met |",
+    "| --- | ---: | ---: | :---: |",
+  ];
+  for (const t of TARGETS) {
+    const result = results.find((r) => r.scenario.id === t.scenario);
+    const r = result ? ratio(result, t.peer, t.figure === "memory" ? "peakKiB" : "value") : NaN;
+    const met = !Number.isFinite(r)
+      ? "not measured"
+      : (t.op === ">=" ? r >= t.goal : r <= t.goal)
+      ? "yes"
+      : "no";
+    lines.push(`| ${t.what} | ${t.op === ">=" ? "≥" : "≤"} ${t.goal}× | ${fmtRatio(r)} | ${met} |`);
+  }
+  return lines.join("\n");
+}
+
+/** Targets and tables: the part of the report that bench/README.md repeats. */
+export function renderTables(report: Report): string {
+  return [
+    "### Targets (issue 6)",
+    "",
+    renderTargets(report.results),
+    "",
+    ...report.results.map(renderScenario).flatMap((t) => [t, ""]),
+  ].join("\n").trimEnd();
+}
+
+export function renderReport(report: Report): string {
+  const { settings: s, machine: m, versions: v } = report;
+  const mode = s.quick ? " (--quick: a smoke test of the harness, not a measurement)" : "";
+  return [
+    "# sockserve benchmark results",
+    "",
+    `Written by \`deno task bench\` on ${
+      report.date.toISOString().slice(0, 16).replace("T", " ")
+    } UTC${mode}.`,
+    `${s.rounds} round(s), peers interleaved within each scenario (A B C, A B C, …), a fresh server`,
+    `process per run, ${s.warmupSeconds} s of warm-up load then ${s.seconds} s measured,`,
+    `wrk with ${s.threads} thread(s) unless the scenario says otherwise.` +
+    (s.only ? ` Scenarios: ${s.only.join(", ")}.` : ""),
+    'Each cell is the median with the min–max over the rounds; "× peer" divides the median by',
+    "the median of the row marked (peer). For req/s and MiB/s higher is better; for p99 latency",
+    "and peak RSS lower is better. Errors are socket errors plus non-2xx/3xx responses, summed",
+    "over the rounds.",
+    "",
+    "## Machine",
+    "",
+    `- CPU: ${m.cpu}, ${m.cores} cores (nproc)`,
+    `- Memory: ${m.memory}`,
+    `- Kernel: Linux ${m.kernel}`,
+    "",
+    "## Versions",
+    "",
+    `- deno ${v.deno} (V8 ${v.v8})`,
+    `- node ${v.node}`,
+    `- nginx ${v.nginx}`,
+    `- ${v.wrk}`,
+    `- sockserve ${v.sockserve}`,
+    "",
+    "## Results",
+    "",
+    renderTables(report),
+    "",
+  ].join("\n");
+}
+
+const START = "<!-- results:start -->";
+const END = "<!-- results:end -->";
+
+/** Replaces the marked results section of the README with the latest tables. */
+export function spliceReadme(readme: string, tables: string): string {
+  const a = readme.indexOf(START);
+  const b = readme.indexOf(END);
+  if (a < 0 || b < a) return readme;
+  return `${readme.slice(0, a + START.length)}\n\n${tables}\n\n${readme.slice(b)}`;
+}

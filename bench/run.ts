@@ -1,0 +1,261 @@
+/**
+ * `deno task bench`: runs every scenario against its peers, interleaved round by round, and
+ * writes bench/results.md. See bench/README.md for what is measured and how to read it.
+ *
+ * Servers are started and stopped here for every measured run; whatever happens (a failed
+ * start, a wrk error, Ctrl-C) nothing started by the benchmark is left running.
+ */
+
+import { parseArgs } from "node:util";
+import { ensureNginx } from "./nginx.ts";
+import { machine, versions } from "./machine.ts";
+import {
+  renderReport,
+  renderTables,
+  type Report,
+  type RunSettings,
+  spliceReadme,
+} from "./report.ts";
+import { type Scenario, SCENARIOS, STATIC_FILES } from "./scenarios.ts";
+import { type Peer, PEERS, type RunningServer } from "./servers.ts";
+import type { PeerResult, Sample, ScenarioResult } from "./stats.ts";
+import { ensureWrk, runWrk, totalErrors } from "./wrk.ts";
+
+const BENCH = new URL(".", import.meta.url).pathname;
+const REPO = new URL("..", import.meta.url).pathname;
+
+const HELP = `Usage: deno task bench [options]
+
+  --quick            1 round, 1 s per run, no warm-up: checks the harness, measures nothing
+  --only a,b         run only these scenarios (ids below)
+  --rounds N         interleaved rounds (default 3)
+  --duration S       measured seconds per run (default 5)
+  --warmup S         seconds of load before each measured run (default 1; 0 for none)
+  --threads N        wrk threads (default 1: the other core is the server's)
+  --out FILE         where to write the report (default bench/results.md for a full run,
+                     bench/results.partial.md with --quick or --only)
+  --list             list the scenarios and exit
+  --help             this text
+
+Scenarios: ${SCENARIOS.map((s) => s.id).join(", ")}`;
+
+interface Options extends RunSettings {
+  out: string;
+  /** A full run: also refresh the tables in bench/README.md. */
+  full: boolean;
+}
+
+function options(argv: string[]): Options | null {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: "boolean", default: false },
+      only: { type: "string" },
+      rounds: { type: "string" },
+      duration: { type: "string" },
+      warmup: { type: "string" },
+      threads: { type: "string", default: "1" },
+      out: { type: "string" },
+      list: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return null;
+  }
+  if (values.list) {
+    for (const s of SCENARIOS) console.log(`${s.id.padEnd(14)} ${s.title}`);
+    return null;
+  }
+  const int = (name: string, text: string | undefined, fallback: number, min: number) => {
+    const n = text === undefined ? fallback : Number(text);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
+    return n;
+  };
+  const only = values.only ? values.only.split(",").map((s) => s.trim()).filter(Boolean) : null;
+  for (const id of only ?? []) {
+    if (!SCENARIOS.some((s) => s.id === id)) {
+      throw new Error(`--only: unknown scenario "${id}" (known: ${SCENARIOS.map((s) => s.id)})`);
+    }
+  }
+  const quick = values.quick;
+  const full = !quick && only === null;
+  return {
+    quick,
+    only,
+    rounds: int("rounds", values.rounds, quick ? 1 : 3, 1),
+    seconds: int("duration", values.duration, quick ? 1 : 5, 1),
+    warmupSeconds: int("warmup", values.warmup, quick ? 0 : 1, 0),
+    threads: int("threads", values.threads, 1, 1),
+    out: values.out ?? `${BENCH}${full ? "results.md" : "results.partial.md"}`,
+    full,
+  };
+}
+
+/** The files the static scenarios serve: random bytes, so no layer can compress them away. */
+async function writeStaticFiles(dir: string): Promise<void> {
+  const chunk = crypto.getRandomValues(new Uint8Array(64 * 1024));
+  for (const [name, size] of Object.entries(STATIC_FILES)) {
+    using file = await Deno.open(`${dir}/${name}`, { write: true, create: true, truncate: true });
+    for (let written = 0; written < size;) {
+      written += await file.write(chunk.subarray(0, Math.min(chunk.length, size - written)));
+    }
+  }
+  // nginx's workers run as "nobody" when the benchmark runs as root.
+  await Deno.chmod(dir, 0o755);
+}
+
+/** Servers running right now, so that Ctrl-C can stop them before exiting. */
+const running = new Set<RunningServer>();
+
+async function measure(
+  peer: Peer,
+  scenario: Scenario,
+  staticRoot: string,
+  o: Options,
+): Promise<Sample> {
+  const scratch = await Deno.makeTempDir({ prefix: "sockserve-bench-" });
+  try {
+    const server = await peer.start({ staticRoot, scratch });
+    running.add(server);
+    try {
+      const load = (seconds: number) =>
+        runWrk({
+          url: `http://127.0.0.1:${server.port}${scenario.path}`,
+          connections: scenario.connections,
+          threads: scenario.threads ?? o.threads,
+          seconds,
+          script: scenario.script,
+          scriptArgs: scenario.scriptArgs,
+          headers: scenario.headers,
+          timeoutSeconds: scenario.timeoutSeconds ?? 5,
+        });
+      // Warm-up lets V8 optimise the hot path; its figures are discarded but its memory counts
+      // (the peak is a peak).
+      if (o.warmupSeconds > 0) await load(o.warmupSeconds);
+      const r = await load(o.seconds);
+      return {
+        value: scenario.metric === "throughput"
+          ? r.bytesRead / r.seconds / 1024 ** 2
+          : r.requestsPerSec,
+        p99Ms: r.p99Ms,
+        errors: totalErrors(r),
+        peakKiB: server.peakMemoryKiB(),
+      };
+    } finally {
+      running.delete(server);
+      await server.stop();
+    }
+  } finally {
+    await Deno.remove(scratch, { recursive: true }).catch(() => {});
+  }
+}
+
+function describe(s: Sample, scenario: Scenario): string {
+  const value = scenario.metric === "throughput"
+    ? `${s.value.toFixed(1)} MiB/s`
+    : `${Math.round(s.value)} req/s`;
+  const p99 = Number.isFinite(s.p99Ms) ? `${s.p99Ms.toFixed(2)} ms` : "n/a";
+  return `${value}, p99 ${p99}, ${s.errors} errors, ` +
+    `peak ${(s.peakKiB / 1024).toFixed(1)} MiB`;
+}
+
+async function runScenario(
+  scenario: Scenario,
+  staticRoot: string,
+  o: Options,
+  nginxMissing: string | null,
+): Promise<ScenarioResult> {
+  const peers: PeerResult[] = [];
+  const usable = new Map<PeerResult, Peer>();
+  for (const id of scenario.peers) {
+    const peer = PEERS[id];
+    const result: PeerResult = { peer: id, label: peer.label, samples: [], notes: [] };
+    peers.push(result);
+    const why = id.startsWith("nginx") && nginxMissing ? nginxMissing : await peer.unavailable();
+    if (why) {
+      result.notes.push(why);
+      console.error(`[${scenario.id}] ${peer.label}: ${why}`);
+    } else {
+      usable.set(result, peer);
+    }
+  }
+  for (let round = 1; round <= o.rounds; round++) {
+    for (const [result, peer] of usable) {
+      const tag = `[${scenario.id} ${round}/${o.rounds}] ${peer.label}`;
+      try {
+        const sample = await measure(peer, scenario, staticRoot, o);
+        result.samples.push(sample);
+        console.error(`${tag}: ${describe(sample, scenario)}`);
+      } catch (error) {
+        const message = (error as Error).message;
+        console.error(`${tag}: failed: ${message}`);
+        // The first line is the command and its outcome; the server's output follows.
+        result.notes.push(`round ${round} failed: ${message.split("\n").slice(0, 3).join(" / ")}`);
+        // A server that cannot start will not start next round either: don't spend time on it.
+        if (/exited|did not announce/.test(message)) usable.delete(result);
+      }
+    }
+  }
+  return { scenario, peers };
+}
+
+async function main(): Promise<void> {
+  const o = options(Deno.args);
+  if (!o) return;
+  const scenarios = SCENARIOS.filter((s) => !o.only || o.only.includes(s.id));
+
+  await ensureWrk();
+  let nginxMissing: string | null = null;
+  if (scenarios.some((s) => s.kind === "static")) {
+    nginxMissing = await ensureNginx().then(() => null, (e) => `not available: ${e.message}`);
+  }
+
+  const staticRoot = await Deno.makeTempDir({ prefix: "sockserve-bench-www-" });
+  const stopAll = async () => {
+    for (const server of running) await server.stop();
+    await Deno.remove(staticRoot, { recursive: true }).catch(() => {});
+  };
+  const onSignal = () => {
+    console.error("bench: interrupted, stopping servers…");
+    stopAll().finally(() => Deno.exit(130));
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+
+  try {
+    if (scenarios.some((s) => s.kind === "static")) await writeStaticFiles(staticRoot);
+    const results: ScenarioResult[] = [];
+    for (const scenario of scenarios) {
+      results.push(await runScenario(scenario, staticRoot, o, nginxMissing));
+    }
+    const report: Report = {
+      date: new Date(),
+      settings: o,
+      machine: machine(),
+      versions: await versions(REPO),
+      results,
+    };
+    await Deno.writeTextFile(o.out, renderReport(report));
+    console.error(`bench: wrote ${o.out}`);
+    if (o.full) {
+      const readme = `${BENCH}README.md`;
+      const text = await Deno.readTextFile(readme).catch(() => null);
+      if (text !== null) await Deno.writeTextFile(readme, spliceReadme(text, renderTables(report)));
+    }
+  } finally {
+    await stopAll();
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (error) {
+    console.error(`bench: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+}
