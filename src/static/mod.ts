@@ -23,7 +23,7 @@ import {
   resolveInRoot,
   type Root,
 } from "./path.ts";
-import { plainResponse } from "./responses.ts";
+import { bytesResponse, plainResponse } from "./responses.ts";
 
 /** What to do with names starting with ".": serve them, answer 403, or act as if absent (404). */
 export type DotfilesPolicy = "allow" | "deny" | "ignore";
@@ -160,11 +160,11 @@ async function listing(
   const headers: Record<string, string> = { vary: "Accept" };
   if (prefersJson(request.headers.get("accept"))) {
     headers["content-type"] = "application/json; charset=utf-8";
-    return new Response(listingJson(segments, entries), { headers });
+    return bytesResponse(listingJson(segments, entries), 200, headers);
   }
   headers["content-type"] = "text/html; charset=utf-8";
   headers["content-security-policy"] = LISTING_CSP;
-  return new Response(listingHtml(segments, entries), { headers });
+  return bytesResponse(listingHtml(segments, entries), 200, headers);
 }
 
 function hidden(request: Request, settings: Settings): Promise<Response> | Response {

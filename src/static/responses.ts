@@ -15,8 +15,26 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
 
 /** A plain-text response such as "404 Not Found", with any extra headers. */
 export function plainResponse(status: number, headers: Record<string, string> = {}): Response {
-  return new Response(`${status} ${STATUS_TEXT[status] ?? ""}\n`, {
+  return bytesResponse(`${status} ${STATUS_TEXT[status] ?? ""}\n`, status, {
+    "content-type": "text/plain; charset=utf-8",
+    ...headers,
+  });
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * A response whose body is built in memory, with its Content-Length set: the server would find
+ * the length anyway, but a wrapper (the access log) only sees headers.
+ */
+export function bytesResponse(
+  body: string,
+  status: number,
+  headers: Record<string, string>,
+): Response {
+  const bytes = encoder.encode(body);
+  return new Response(bytes, {
     status,
-    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+    headers: { ...headers, "content-length": String(bytes.length) },
   });
 }
