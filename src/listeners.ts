@@ -7,16 +7,18 @@ import type { ServeOptions, Transport } from "./options.ts";
 export interface BoundListener {
   listener: Deno.Listener;
   transport: Transport;
-  /** "http" or "https". */
-  scheme: string;
 }
 
-/** Binds the listener the options ask for: Unix socket, TLS or plain TCP. */
-export function listen(options: ServeOptions): BoundListener {
-  if (options.path !== undefined) {
-    const listener = Deno.listen({ transport: "unix", path: options.path });
-    if (options.mode !== undefined) Deno.chmodSync(options.path, options.mode);
-    return { listener, transport: "unix", scheme: "http" };
+/**
+ * Binds the listener the options ask for: Unix socket, TLS or plain TCP. Synchronous, as
+ * `Deno.serve` is, except when a Unix socket file is already there: whether it is stale can only
+ * be learnt by connecting to it, which takes a promise.
+ */
+export function listen(options: ServeOptions): BoundListener | Promise<BoundListener> {
+  const path = options.path;
+  if (path !== undefined) {
+    if (!pathExists(path)) return listenUnix(path, options.mode);
+    return clearStaleSocket(path).then(() => listenUnix(path, options.mode));
   }
   const hostname = options.hostname ?? "0.0.0.0";
   const port = options.port ?? 8000;
@@ -32,10 +34,26 @@ export function listen(options: ServeOptions): BoundListener {
       alpnProtocols: ["http/1.1"],
       reusePort: options.reusePort,
     });
-    return { listener, transport: "tls", scheme: "https" };
+    return { listener, transport: "tls" };
   }
   const listener = Deno.listen({ hostname, port, reusePort: options.reusePort });
-  return { listener, transport: "tcp", scheme: "http" };
+  return { listener, transport: "tcp" };
+}
+
+function listenUnix(path: string, mode: number | undefined): BoundListener {
+  const listener = Deno.listen({ transport: "unix", path });
+  if (mode !== undefined) Deno.chmodSync(path, mode);
+  return { listener, transport: "unix" };
+}
+
+function pathExists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
 }
 
 /** `host:port` for a URL: IPv6 literals in brackets (RFC 3986 §3.2.2). */
@@ -50,4 +68,28 @@ export function listenerUrl(addr: Deno.Addr, scheme: string): string {
   }
   const { hostname, port } = addr as Deno.NetAddr;
   return `${scheme}://${formatHostPort(hostname, port)}/`;
+}
+
+/**
+ * A Unix socket path is a file, and bind() fails with EADDRINUSE while it exists, even when the
+ * server that made it has died (a clean close removes it; a crash leaves it). So: if something
+ * answers on the path, refuse to start; if nothing does, the file is stale and is removed; if the
+ * path is not a socket at all, it is not ours to delete.
+ */
+export async function clearStaleSocket(path: string): Promise<void> {
+  if (!pathExists(path)) return;
+  if (!Deno.lstatSync(path).isSocket) {
+    throw new Deno.errors.AddrInUse(`${path} exists and is not a socket`);
+  }
+  try {
+    const probe = await Deno.connect({ transport: "unix", path });
+    probe.close();
+  } catch (error) {
+    if (error instanceof Deno.errors.ConnectionRefused) {
+      Deno.removeSync(path);
+      return;
+    }
+    throw error;
+  }
+  throw new Deno.errors.AddrInUse(`another server is listening on ${path}`);
 }

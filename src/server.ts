@@ -41,7 +41,7 @@ function defaultOnError(error: unknown): Response {
 class Server implements HttpServer {
   readonly addr: Deno.Addr;
   readonly finished: Promise<void>;
-  #listener: Deno.Listener;
+  #listener: Deno.Listener | null = null;
   #ctx: ConnContext;
   #connections = new Set<Connection>();
   #closing = false;
@@ -52,27 +52,33 @@ class Server implements HttpServer {
   #closedTotals = { requests: 0, bytesIn: 0, bytesOut: 0 };
 
   constructor(options: ServeOptions, handler: ServeHandler) {
-    const limits = { ...DEFAULT_LIMITS, ...options.limits };
     const bound = listen(options);
-    this.#listener = bound.listener;
-    this.addr = bound.listener.addr;
+    // A Unix path whose old socket file must be probed first binds a moment later; its address
+    // is known already.
+    this.addr = bound instanceof Promise
+      ? { transport: "unix", path: options.path! }
+      : bound.listener.addr;
     this.#ctx = {
       handler,
       onError: options.onError ?? defaultOnError,
-      limits,
-      scheme: bound.scheme,
+      limits: { ...DEFAULT_LIMITS, ...options.limits },
+      scheme: options.cert === undefined ? "http" : "https",
       defaultHost: this.addr.transport === "tcp"
         ? formatHostPort(this.addr.hostname, this.addr.port)
         : "localhost",
     };
     const onListen = options.onListen ??
-      ((addr: Deno.Addr) => console.log(`Listening on ${listenerUrl(addr, bound.scheme)}`));
-    onListen(this.addr);
+      ((addr: Deno.Addr) => console.log(`Listening on ${listenerUrl(addr, this.#ctx.scheme)}`));
     options.signal?.addEventListener("abort", () => this.shutdown(), { once: true });
-    this.finished = this.#acceptLoop(bound.transport);
+    this.finished = Promise.resolve(bound).then((bound) => {
+      this.#listener = bound.listener;
+      if (this.#closing) bound.listener.close();
+      else onListen(this.addr);
+      return this.#acceptLoop(bound.listener, bound.transport);
+    });
   }
 
-  async #acceptLoop(transport: Transport): Promise<void> {
+  async #acceptLoop(listener: Deno.Listener, transport: Transport): Promise<void> {
     const { maxConnections } = this.#ctx.limits;
     while (!this.#closing) {
       if (this.#connections.size >= maxConnections) {
@@ -82,7 +88,7 @@ class Server implements HttpServer {
       }
       let conn: Deno.Conn;
       try {
-        conn = await this.#listener.accept();
+        conn = await listener.accept();
       } catch (error) {
         if (this.#closing || error instanceof Deno.errors.BadResource) break;
         // EMFILE and friends: this accept failed, the listener did not. Try again shortly.
@@ -114,7 +120,8 @@ class Server implements HttpServer {
     if (!this.#closing) {
       this.#closing = true;
       try {
-        this.#listener.close();
+        // Closing a Unix listener also removes its socket file.
+        this.#listener?.close();
       } catch {
         // already closed
       }
