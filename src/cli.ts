@@ -78,8 +78,8 @@ export function parseCli(args: string[]): CliConfig | null {
   try {
     parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    // node's messages run on with advice about "--"; the first sentence is the useful part.
-    throw new UsageError(String((error as Error).message).split(/\. /)[0]);
+    // node's messages run on with advice over several lines; the first sentence is the point.
+    throw new UsageError(String((error as Error).message).split(/\.?\n|\. /)[0]);
   }
   const { values, positionals } = parsed;
   if (values.help) return null;
