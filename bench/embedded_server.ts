@@ -40,3 +40,8 @@ if (engine === "deno") {
   console.error(`usage: embedded_server.ts sockserve|deno hello|files [ROOT]`);
   Deno.exit(2);
 }
+
+// Ctrl-C exits through Deno.exit rather than the default signal death, so that a server started
+// by hand with --cpu-prof writes its profile (see bench/README.md, Profiling). The benchmark
+// stops servers with SIGTERM, which keeps its default.
+Deno.addSignalListener("SIGINT", () => Deno.exit(0));

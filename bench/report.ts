@@ -79,10 +79,13 @@ export function renderScenario(result: ScenarioResult): string {
     "",
     `Measures ${s.measures}.`,
     "",
+  ];
+  if (result.skipped) return [...lines, `Skipped: ${result.skipped}.`].join("\n");
+  lines.push(
     `| server | ${unit} | × peer | p99 latency | × peer | errors | peak RSS | × peer |`,
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...result.peers.map((p) => peerRow(result, p)),
-  ];
+  );
   const notes = result.peers.flatMap((p) =>
     p.samples.length > 0 ? p.notes.map((n) => `- ${p.label}: ${n}`) : []
   );

@@ -17,7 +17,7 @@ import {
   spliceReadme,
 } from "./report.ts";
 import { type Scenario, SCENARIOS, STATIC_FILES } from "./scenarios.ts";
-import { type Peer, PEERS, type RunningServer } from "./servers.ts";
+import { type Peer, PEERS, type RunningServer, StartError } from "./servers.ts";
 import type { PeerResult, Sample, ScenarioResult } from "./stats.ts";
 import { ensureWrk, runWrk, totalErrors } from "./wrk.ts";
 
@@ -167,38 +167,48 @@ async function runScenario(
   o: Options,
   nginxMissing: string | null,
 ): Promise<ScenarioResult> {
-  const peers: PeerResult[] = [];
+  const result: ScenarioResult = { scenario, peers: [] };
   const usable = new Map<PeerResult, Peer>();
+  const skip = (why: string) => {
+    result.skipped = why;
+    console.error(`[${scenario.id}] skipped: ${why}`);
+    return result;
+  };
   for (const id of scenario.peers) {
     const peer = PEERS[id];
-    const result: PeerResult = { peer: id, label: peer.label, samples: [], notes: [] };
-    peers.push(result);
+    const peerResult: PeerResult = { peer: id, label: peer.label, samples: [], notes: [] };
+    result.peers.push(peerResult);
     const why = id.startsWith("nginx") && nginxMissing ? nginxMissing : await peer.unavailable();
+    if (why && id === scenario.requires) return skip(`${peer.label}: ${why}`);
     if (why) {
-      result.notes.push(why);
+      peerResult.notes.push(why);
       console.error(`[${scenario.id}] ${peer.label}: ${why}`);
     } else {
-      usable.set(result, peer);
+      usable.set(peerResult, peer);
     }
   }
   for (let round = 1; round <= o.rounds; round++) {
-    for (const [result, peer] of usable) {
+    for (const [peerResult, peer] of usable) {
       const tag = `[${scenario.id} ${round}/${o.rounds}] ${peer.label}`;
       try {
         const sample = await measure(peer, scenario, staticRoot, o);
-        result.samples.push(sample);
+        peerResult.samples.push(sample);
         console.error(`${tag}: ${describe(sample, scenario)}`);
       } catch (error) {
-        const message = (error as Error).message;
-        console.error(`${tag}: failed: ${message}`);
-        // The first line is the command and its outcome; the server's output follows.
-        result.notes.push(`round ${round} failed: ${message.split("\n").slice(0, 3).join(" / ")}`);
+        console.error(`${tag}: failed: ${(error as Error).message}`);
+        if (!(error instanceof StartError)) {
+          peerResult.notes.push(`round ${round}: ${(error as Error).message}`);
+          continue;
+        }
         // A server that cannot start will not start next round either: don't spend time on it.
-        if (/exited|did not announce/.test(message)) usable.delete(result);
+        usable.delete(peerResult);
+        const why = `not available: did not start (${error.summary})`;
+        if (peer.id === scenario.requires) return skip(`${peer.label}: ${why}`);
+        peerResult.notes.push(why);
       }
     }
   }
-  return { scenario, peers };
+  return result;
 }
 
 async function main(): Promise<void> {

@@ -27,6 +27,11 @@ export interface Scenario {
   baseline: PeerId;
   /** wrk's per-request timeout; raised where one response is large. */
   timeoutSeconds?: number;
+  /**
+   * The peer this scenario is about: when it cannot run, the others are not measured either
+   * (they would be a table comparing nothing).
+   */
+  requires?: PeerId;
 }
 
 const HELLO_PEERS: PeerId[] = ["sockserve", "deno", "node"];
@@ -138,6 +143,7 @@ export const SCENARIOS: Scenario[] = [
     metric: "rps",
     peers: ["sockserve-cli-w2", "sockserve-cli", "nginx-w2"],
     baseline: "sockserve-cli",
+    requires: "sockserve-cli-w2",
   },
 ];
 

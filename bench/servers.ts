@@ -123,6 +123,18 @@ interface LaunchOptions {
   launcherOnly?: boolean;
 }
 
+/** A server that did not come up: what was run, what went wrong, and what it printed. */
+export class StartError extends Error {
+  constructor(readonly command: string, readonly why: string, readonly output: string) {
+    super(`${command}: ${why}\n${output}`);
+  }
+  /** One line for the results table: the outcome and the server's own last words. */
+  get summary(): string {
+    const last = this.output.trim().split("\n").at(-1) ?? "";
+    return last ? `${this.why}: ${last}` : this.why;
+  }
+}
+
 /** Keeps the last lines a server printed, for an error message that shows why it failed. */
 class Tail {
   #lines: string[] = [];
@@ -228,7 +240,7 @@ async function launch(o: LaunchOptions): Promise<RunningServer> {
   } catch (error) {
     await stop();
     const why = exited ? `exited (${(await status).code})` : (error as Error).message;
-    throw new Error(`${o.cmd} ${o.args.join(" ")}: ${why}\n${tail}`);
+    throw new StartError(`${o.cmd} ${o.args.join(" ")}`, why, tail.toString());
   }
 
   return {
@@ -289,6 +301,7 @@ async function cliHelp(): Promise<string> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["task", "serve", "--help"],
     cwd: REPO,
+    signal: AbortSignal.timeout(START_TIMEOUT_MS),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -29,6 +29,8 @@ export interface PeerResult {
 export interface ScenarioResult {
   scenario: Scenario;
   peers: PeerResult[];
+  /** Set when the scenario was skipped as a whole, and why. */
+  skipped?: string;
 }
 
 export interface Spread {
