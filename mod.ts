@@ -23,3 +23,5 @@ export type {
   ServerStats,
   Transport,
 } from "./src/options.ts";
+export { serveWorkers } from "./src/workers.ts";
+export type { ServeWorkersOptions, WorkerPool } from "./src/workers.ts";
