@@ -293,6 +293,47 @@ Deno.test("--unix adds a listener with its own startup line", async () => {
   }
 });
 
+Deno.test("--cert and --key serve HTTPS", async () => {
+  const root = await tempRoot();
+  const certs = await Deno.makeTempDir({ prefix: "sockserve-certs-" });
+  const [key, cert] = [`${certs}/key.pem`, `${certs}/cert.pem`];
+  try {
+    const openssl = await run("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-subj",
+      "/CN=localhost",
+      "-days",
+      "1",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+    ]);
+    assert.equal(openssl.code, 0, openssl.stderr);
+    await using cli = await startCli([root, "--port", "0", "--cert", cert, "--key", key]);
+    const port = /^Listening on https:\/\/127\.0\.0\.1:(\d+)\/ /.exec((await cli.nextLine())!)?.[1];
+    assert.ok(port);
+    const curl = await run("curl", [
+      "-sS",
+      "--cacert",
+      cert,
+      `https://localhost:${port}/hello.txt`,
+    ]);
+    assert.equal(curl.stdout, "hello from the cli", curl.stderr);
+    cli.child.kill("SIGTERM");
+    assert.equal((await cli.child.status).code, 0);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+    await Deno.remove(certs, { recursive: true });
+  }
+});
+
 Deno.test("mistakes print one line on stderr and exit non-zero", async () => {
   const root = await tempRoot();
   using busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
