@@ -8,7 +8,7 @@ import { evaluatePreconditions, httpDate, ifRangeHolds, validatorsOf } from "./c
 import { typeOf } from "./mime.ts";
 import { acceptedEncodings } from "./negotiate.ts";
 import { resolveSibling, type Root } from "./path.ts";
-import { contentRange, multipartByteranges, parseRange } from "./range.ts";
+import { type ByteRange, contentRange, multipartByteranges, parseRange } from "./range.ts";
 import { plainResponse } from "./responses.ts";
 
 /** A regular file that passed the root checks: its real path and metadata. */
@@ -41,16 +41,16 @@ export async function fileResponse(
   options: FileResponseOptions,
 ): Promise<Response> {
   const { contentType, compressible } = typeOf(target.path);
-  const isGet = request.method === "GET";
   const status = options.status ?? 200;
   // Ranges count bytes of the identity representation: a request with Range is never coded, so
   // range offsets always mean the same bytes (and validators the same file) whatever it accepts.
-  const rangeHeader = isGet && status === 200 ? request.headers.get("range") : null;
+  const rangeHeader = request.method === "GET" && status === 200
+    ? request.headers.get("range")
+    : null;
   const chosen = rangeHeader === null && options.compress && compressible
     ? await chooseCoding(request, target, options.root)
     : { file: target, coding: null, onTheFly: false };
-  const { file, coding } = chosen;
-  const validators = validatorsOf(file.info, chosen.onTheFly ? coding ?? undefined : undefined);
+  const validators = validatorsOf(chosen.file.info, chosen.onTheFly ? chosen.coding! : undefined);
 
   const headers = new Headers({ vary: "Accept-Encoding" });
   // Validators and caching describe the resource; a not-found page must not be cached as one.
@@ -61,41 +61,53 @@ export async function fileResponse(
     // §15.4.5: a 304 carries the validators and caching fields a 200 would have, no content.
     if (precondition === 304) return new Response(null, { status: 304, headers });
     if (precondition === 412) return plainResponse(412);
-  }
-  headers.set("content-type", contentType);
-  if (status === 200) {
     if (validators.lastModified) headers.set("last-modified", httpDate(validators.lastModified));
     headers.set("accept-ranges", "bytes");
   }
-  if (coding !== null) headers.set("content-encoding", coding);
+  headers.set("content-type", contentType);
+  if (chosen.coding !== null) headers.set("content-encoding", chosen.coding);
 
-  const size = file.info.size;
   if (rangeHeader !== null && ifRangeHolds(request.headers, validators)) {
-    const range = parseRange(rangeHeader, size);
+    const range = parseRange(rangeHeader, chosen.file.info.size);
     if (range.kind === "unsatisfiable") {
-      return plainResponse(416, { "content-range": `bytes */${size}` });
+      return plainResponse(416, { "content-range": `bytes */${chosen.file.info.size}` });
     }
-    if (range.kind === "ranges") {
-      const [single] = range.ranges;
-      const multipart = range.ranges.length > 1
-        ? multipartByteranges(range.ranges, size, contentType)
-        : null;
-      const parts: BodyPart[] = multipart ? multipart.parts : [single];
-      if (multipart) headers.set("content-type", multipart.contentType);
-      else headers.set("content-range", contentRange(single, size));
-      headers.set("content-length", String(multipart?.length ?? single.last - single.first + 1));
-      return new Response(fileStream(file.path, parts), { status: 206, headers });
-    }
+    if (range.kind === "ranges") return partialResponse(chosen.file, range.ranges, headers);
   }
+  return await fullResponse(request, chosen, status, headers);
+}
 
-  if (chosen.onTheFly && coding !== null) {
+/** 206 with one range, or with several as multipart/byteranges (§14.6). */
+function partialResponse(file: FileTarget, ranges: ByteRange[], headers: Headers): Response {
+  const size = file.info.size;
+  let parts: BodyPart[] = ranges;
+  if (ranges.length === 1) {
+    headers.set("content-range", contentRange(ranges[0], size));
+    headers.set("content-length", String(ranges[0].last - ranges[0].first + 1));
+  } else {
+    const multipart = multipartByteranges(ranges, size, headers.get("content-type")!);
+    parts = multipart.parts;
+    headers.set("content-type", multipart.contentType);
+    headers.set("content-length", String(multipart.length));
+  }
+  return new Response(fileStream(file.path, parts), { status: 206, headers });
+}
+
+/** The whole representation: small files in one buffer, large ones streamed, coded ones piped. */
+async function fullResponse(
+  request: Request,
+  { file, coding, onTheFly }: Representation,
+  status: number,
+  headers: Headers,
+): Promise<Response> {
+  const size = file.info.size;
+  const whole = [{ first: 0, last: size - 1 }];
+  if (onTheFly && coding !== null) {
     // The coded length is unknown until the end: no Content-Length, the server frames it.
-    const body = isGet
-      ? compress(fileStream(file.path, [{ first: 0, last: size - 1 }]), coding)
-      : null;
+    const body = request.method === "GET" ? compress(fileStream(file.path, whole), coding) : null;
     return new Response(body, { status, headers });
   }
-  if (!isGet) {
+  if (request.method === "HEAD") {
     headers.set("content-length", String(size));
     return new Response(null, { status, headers });
   }
@@ -105,7 +117,7 @@ export async function fileResponse(
     return new Response(bytes, { status, headers });
   }
   headers.set("content-length", String(size));
-  return new Response(fileStream(file.path, [{ first: 0, last: size - 1 }]), { status, headers });
+  return new Response(fileStream(file.path, whole), { status, headers });
 }
 
 /**
