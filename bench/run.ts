@@ -27,7 +27,8 @@ const REPO = new URL("..", import.meta.url).pathname;
 const HELP = `Usage: deno task bench [options]
 
   --quick            1 round, 1 s per run, no warm-up: checks the harness, measures nothing
-  --only a,b         run only these scenarios (ids below)
+  --only a,b         run only these scenarios: ids below, or a prefix before "-"
+                     (--only hello,pipeline runs hello-10, hello-100 and pipeline)
   --rounds N         interleaved rounds (default 3)
   --duration S       measured seconds per run (default 5)
   --warmup S         seconds of load before each measured run (default 1; 0 for none)
@@ -43,6 +44,11 @@ interface Options extends RunSettings {
   out: string;
   /** A full run: also refresh the tables in bench/README.md. */
   full: boolean;
+}
+
+/** `--only` names a scenario by its id or by the family before its "-" (hello, static). */
+function selects(name: string, s: Scenario): boolean {
+  return s.id === name || s.id.startsWith(`${name}-`);
 }
 
 function options(argv: string[]): Options | null {
@@ -75,7 +81,7 @@ function options(argv: string[]): Options | null {
   };
   const only = values.only ? values.only.split(",").map((s) => s.trim()).filter(Boolean) : null;
   for (const id of only ?? []) {
-    if (!SCENARIOS.some((s) => s.id === id)) {
+    if (!SCENARIOS.some((s) => selects(id, s))) {
       throw new Error(`--only: unknown scenario "${id}" (known: ${SCENARIOS.map((s) => s.id)})`);
     }
   }
@@ -214,7 +220,7 @@ async function runScenario(
 async function main(): Promise<void> {
   const o = options(Deno.args);
   if (!o) return;
-  const scenarios = SCENARIOS.filter((s) => !o.only || o.only.includes(s.id));
+  const scenarios = SCENARIOS.filter((s) => !o.only || o.only.some((id) => selects(id, s)));
 
   await ensureWrk();
   let nginxMissing: string | null = null;
