@@ -243,6 +243,23 @@ Deno.test("startup line, access log on stdout, SIGTERM and SIGINT exit 0", async
   }
 });
 
+Deno.test("--host ::1: the startup line puts the IPv6 address in brackets", async () => {
+  const root = await tempRoot();
+  try {
+    await using cli = await startCli([root, "--port", "0", "--host", "::1"]);
+    const port = /^Listening on http:\/\/\[::1\]:(\d+)\/ \(root: /.exec((await cli.nextLine())!)
+      ?.[1];
+    assert.ok(port);
+    const curl = await run("curl", ["-sS", "-g", `http://[::1]:${port}/hello.txt`]);
+    assert.equal(curl.stdout, "hello from the cli");
+    assert.match((await cli.nextLine())!, /^::1 - - /);
+    cli.child.kill("SIGTERM");
+    assert.equal((await cli.child.status).code, 0);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("--log json and --log off", async () => {
   const root = await tempRoot();
   try {
