@@ -113,3 +113,20 @@ Deno.test("a file asked for with a trailing slash is 404", async () => {
   await using s = await site({ files: { "a.txt": "a" } });
   assert.equal((await s.request("/a.txt/")).status, 404);
 });
+
+Deno.test("a listing shows only what a request could get: no links out of the root", async () => {
+  await using s = await site({
+    files: { "real.txt": "r", ".private/key": "k", "../outside.txt": "secret size" },
+    links: { "alias.txt": "real.txt", "escape.txt": "../outside.txt", "sneaky": ".private" },
+  });
+  const listing = JSON.parse((await s.request("/", { accept: "application/json" })).body);
+  assert.deepEqual(listing.entries.map((e: { name: string }) => e.name), ["alias.txt", "real.txt"]);
+  assert.equal(listing.entries[0].size, 1);
+  await using follow = await site({
+    files: { "../outside.txt": "secret size" },
+    links: { "escape.txt": "../outside.txt" },
+    options: { followSymlinks: true },
+  });
+  const followed = JSON.parse((await follow.request("/", { accept: "application/json" })).body);
+  assert.deepEqual(followed.entries.map((e: { name: string }) => e.name), ["escape.txt"]);
+});

@@ -7,7 +7,7 @@ import { type Coding, CODINGS, compress, MIN_COMPRESS_SIZE, SIBLING_SUFFIX } fro
 import { evaluatePreconditions, httpDate, ifRangeHolds, validatorsOf } from "./conditional.ts";
 import { typeOf } from "./mime.ts";
 import { acceptedEncodings } from "./negotiate.ts";
-import { resolveSibling, type Root } from "./path.ts";
+import { resolvePath, type Root } from "./path.ts";
 import { type ByteRange, contentRange, multipartByteranges, parseRange } from "./range.ts";
 import { plainResponse } from "./responses.ts";
 
@@ -144,7 +144,7 @@ async function chooseCoding(
 /** A precompressed sibling that exists, is a regular file and is inside the root; else null. */
 async function siblingFile(root: Root, path: string, suffix: string): Promise<FileTarget | null> {
   try {
-    const resolved = await resolveSibling(root, path, suffix);
+    const resolved = await resolvePath(root, path + suffix);
     if (!resolved) return null;
     const info = await Deno.stat(resolved.real);
     return info.isFile ? { path: resolved.real, info } : null;

@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { mediaTypeWeight } from "./negotiate.ts";
+import { hasHiddenSegment, resolvePath, type Root } from "./path.ts";
 
 export interface ListingEntry {
   name: string;
@@ -15,25 +16,39 @@ export interface ListingEntry {
 }
 
 /**
- * Reads a directory's entries, following symlinks for their type and size (a broken link is
- * listed as "other"). Sorted directories first, then by name in code-point order, so the order is
- * the same on every machine and locale.
+ * Reads a directory's entries as the file server would serve them: hidden names only if allowed,
+ * symlinks followed for type and size but left out when they lead where a request could not go
+ * (outside the root, or into a hidden directory), so a listing reveals nothing a GET would not.
+ * A broken link is listed as "other". Sorted directories first, then by name in code-point
+ * order, so the order is the same on every machine and locale.
  */
-export async function readListing(dir: string, showHidden: boolean): Promise<ListingEntry[]> {
-  const names: string[] = [];
+export async function readListing(
+  root: Root,
+  dir: string,
+  showHidden: boolean,
+): Promise<ListingEntry[]> {
+  const found: Deno.DirEntry[] = [];
   for await (const entry of Deno.readDir(dir)) {
-    if (showHidden || !entry.name.startsWith(".")) names.push(entry.name);
+    if (showHidden || !entry.name.startsWith(".")) found.push(entry);
   }
-  const entries = await Promise.all(names.map(async (name): Promise<ListingEntry> => {
+  const entries = await Promise.all(found.map(async (entry): Promise<ListingEntry | null> => {
+    const { name } = entry;
     try {
-      const info = await Deno.stat(join(dir, name));
+      let path = join(dir, name);
+      if (entry.isSymlink) {
+        const resolved = await resolvePath(root, path);
+        if (!resolved) return null;
+        if (!showHidden && resolved.relative && hasHiddenSegment(resolved.relative)) return null;
+        path = resolved.real;
+      }
+      const info = await Deno.stat(path);
       const type = info.isDirectory ? "directory" : info.isFile ? "file" : "other";
       return { name, type, size: info.isFile ? info.size : null, modified: info.mtime };
     } catch {
       return { name, type: "other", size: null, modified: null };
     }
   }));
-  return entries.sort((a, b) =>
+  return entries.filter((entry) => entry !== null).sort((a, b) =>
     Number(b.type === "directory") - Number(a.type === "directory") ||
     (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
   );

@@ -156,7 +156,7 @@ async function listing(
   dir: string,
   settings: Settings,
 ): Promise<Response> {
-  const entries = await readListing(dir, settings.dotfiles === "allow");
+  const entries = await readListing(settings.root, dir, settings.dotfiles === "allow");
   const headers: Record<string, string> = { vary: "Accept" };
   if (prefersJson(request.headers.get("accept"))) {
     headers["content-type"] = "application/json; charset=utf-8";

@@ -97,13 +97,12 @@ export async function resolveInRoot(
   return confine(root, await Deno.realPath(candidate));
 }
 
-/** Resolves a sibling name of an already resolved path (e.g. "x.js" → "x.js.br"), confined too. */
-export async function resolveSibling(
-  root: Root,
-  real: string,
-  suffix: string,
-): Promise<Resolved | null> {
-  return confine(root, await Deno.realPath(real + suffix));
+/**
+ * Resolves any path (a precompressed sibling, a listing entry) like `resolveInRoot`: its real
+ * path, or null when that lies outside the root and following symlinks out is not allowed.
+ */
+export async function resolvePath(root: Root, path: string): Promise<Resolved | null> {
+  return confine(root, await Deno.realPath(path));
 }
 
 function joinBelow(base: string, segments: readonly string[]): string {
