@@ -327,11 +327,12 @@ export class Connection {
         framing = status === 304 && declared !== null
           ? { kind: "length", length: declared }
           : { kind: "none" };
+      } else if (reader === null && head.method === "HEAD") {
+        // A HEAD answer may announce the GET's length (RFC 9110 §9.3.2); without one, it says
+        // nothing rather than a wrong 0.
+        framing = declared !== null ? { kind: "length", length: declared } : { kind: "none" };
       } else if (reader === null) {
-        framing = {
-          kind: "length",
-          length: head.method === "HEAD" && declared !== null ? declared : 0,
-        };
+        framing = { kind: "length", length: 0 };
       } else if (declared !== null) {
         framing = { kind: "length", length: declared };
         ahead.done = false;

@@ -457,3 +457,19 @@ Deno.test("stats(): open connections, requests and bytes in/out", async () => {
     bytesOut: live.bytesOut,
   });
 });
+
+Deno.test("HEAD: a bodiless answer announces the handler's length, or none — never a wrong 0", async () => {
+  await using s = startServer((req) =>
+    new URL(req.url).pathname === "/declared"
+      ? new Response(null, { headers: { "content-length": "1234" } })
+      : new Response(null, { headers: { "content-encoding": "gzip" } })
+  );
+  const text = await exchange(
+    s.port,
+    "HEAD /declared HTTP/1.1\r\nHost: t\r\n\r\nHEAD /unknown HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+  );
+  const [declared, unknown] = parseResponses(text, [true, true]);
+  assert.equal(declared.headers.get("content-length"), "1234");
+  assert.equal(unknown.headers.get("content-length"), undefined);
+  assert.equal(unknown.headers.get("transfer-encoding"), undefined);
+});
