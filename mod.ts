@@ -13,6 +13,18 @@ export { HttpError } from "./src/errors.ts";
 export { fileServer } from "./src/static/mod.ts";
 export type { DotfilesPolicy, FileServerOptions } from "./src/static/mod.ts";
 export { DEFAULT_LIMITS } from "./src/options.ts";
+export { DEFAULT_MAX_DATAGRAM_BYTES, DEFAULT_RATE_LIMIT, serveDatagram } from "./src/datagram.ts";
+export type {
+  DatagramHandler,
+  DatagramHandlerInfo,
+  DatagramLimits,
+  DatagramServeOptions,
+  DatagramServer,
+  DatagramTransport,
+  RateLimit,
+  UdpServeOptions,
+  UnixPacketServeOptions,
+} from "./src/datagram.ts";
 export type {
   HttpServer,
   Limits,
