@@ -573,8 +573,9 @@ function concat(pieces: Uint8Array[]): Uint8Array<ArrayBuffer> {
 const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
 
 /**
- * The `Request` for a parsed head and its body. The same rules as conn.ts's `#buildRequest` and
- * `#url` (a twin until they are extracted into one shared function: see the module's notes).
+ * The `Request` for a parsed head and its body: the same rules as `Connection.#buildRequest` and
+ * `#url` in conn.ts, which are private there. To be replaced by one exported function shared by
+ * both transports once conn.ts exposes it (VALID_HOST and parseDeclaredLength go with it).
  */
 function buildRequest(
   head: RequestHead,
