@@ -6,10 +6,13 @@
  */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { serve } from "./server.ts";
-import { listenerUrl } from "./listeners.ts";
-import type { HttpServer, ServeHandler, ServeOptions } from "./options.ts";
-import { type DotfilesPolicy, fileServer, type FileServerOptions } from "./static/mod.ts";
-import { FORMATTERS, lineWriter, LOG_FORMATS, type LogFormat, withAccessLog } from "./log.ts";
+import { formatHostPort, listenerUrl } from "./listeners.ts";
+import { serveDatagram } from "./datagram.ts";
+import type { ServeHandler, ServeOptions } from "./options.ts";
+import type { DotfilesPolicy, FileServerOptions } from "./static/mod.ts";
+import { LOG_FORMATS, type LogFormat } from "./log.ts";
+import cliHandler, { writeLine } from "./cli_handler.ts";
+import { serveWorkers } from "./workers.ts";
 
 export const HELP = `Usage: deno task serve [ROOT] [flags]
 
@@ -179,8 +182,13 @@ function fail(message: string, code: number): never {
   Deno.exit(code);
 }
 
+/** Something that can be stopped gracefully: a server or a pool of workers. */
+interface Stoppable {
+  shutdown(): Promise<void>;
+}
+
 /** Runs the server until SIGINT or SIGTERM. */
-export function main(args: string[]): void {
+export async function main(args: string[]): Promise<void> {
   let config: CliConfig | null;
   try {
     config = parseCli(args);
@@ -192,46 +200,91 @@ export function main(args: string[]): void {
     console.log(HELP);
     return;
   }
-  // Accepted and validated already so scripts can be written now; served by a later release.
-  if (config.udpPort !== null) fail("--udp is not yet supported", 1);
-  if (config.workers !== 1) fail("--workers is not yet supported", 1);
-
-  let files: ServeHandler;
+  let handler: ServeHandler;
   try {
-    files = fileServer(config.root, config.files);
+    handler = cliHandler(config);
   } catch (error) {
     const reason = error instanceof Deno.errors.NotFound ? "does not exist" : describe(error);
     fail(`root "${config.root}": ${reason}`, 1);
   }
-  const write = lineWriter(Deno.stdout);
-  const handler = config.log === "off"
-    ? files
-    : withAccessLog(files, FORMATTERS[config.log], write);
   const root = displayRoot(config.root);
-
-  const servers: HttpServer[] = [];
+  const workers = config.workers;
+  const running: Stoppable[] = [];
   for (const spec of config.listeners) {
+    const options = listenOptionsOrFail(spec);
+    const scheme = options.cert ? "https" : "http";
+    const onListen = (addr: Deno.Addr) =>
+      writeLine(
+        `Listening on ${listenerUrl(addr, scheme)} (root: ${root}` +
+          (spec.kind === "tcp" && workers > 1 ? `, ${workers} workers)` : ")"),
+      );
     try {
-      const options = listenOptions(spec);
-      const scheme = options.cert ? "https" : "http";
-      servers.push(serve({
-        ...options,
-        handler,
-        onListen: (addr) => write(`Listening on ${listenerUrl(addr, scheme)} (root: ${root})`),
-      }));
+      if (spec.kind === "tcp" && workers > 1) {
+        // Unix sockets cannot share a path the way SO_REUSEPORT shares a port: they stay here.
+        running.push(
+          await serveWorkers({
+            ...options,
+            workers,
+            module: new URL("./cli_handler.ts", import.meta.url),
+            args: { root: config.root, files: config.files, log: config.log },
+            onListen,
+          }),
+        );
+      } else {
+        const listening = Promise.withResolvers<void>();
+        const server = serve({
+          ...options,
+          handler,
+          onListen(addr) {
+            onListen(addr);
+            listening.resolve();
+          },
+        });
+        running.push(server);
+        // A Unix path may be probed before it is bound: its failure arrives through `finished`.
+        await Promise.race([server.finished, listening.promise]);
+      }
     } catch (error) {
-      for (const server of servers) server.shutdown();
+      await Promise.all(running.map((server) => server.shutdown()));
       fail(`cannot listen on ${describeListener(spec)}: ${describe(error)}`, 1);
     }
   }
-  handleSignals(servers);
+  if (config.udpPort !== null) {
+    // HTTP over UDP on the TCP listener's address; with --workers it stays in this process.
+    const tcp = config.listeners.find((spec) => spec.kind === "tcp");
+    const hostname = tcp?.kind === "tcp" ? tcp.hostname : "127.0.0.1";
+    try {
+      running.push(serveDatagram({
+        transport: "udp",
+        hostname,
+        port: config.udpPort,
+        onListen: (addr) =>
+          writeLine(`Listening on ${listenerUrl(addr, "udp")} (HTTP over UDP, root: ${root})`),
+      }, handler));
+    } catch (error) {
+      await Promise.all(running.map((server) => server.shutdown()));
+      fail(
+        `cannot listen on udp ${formatHostPort(hostname, config.udpPort)}: ${describe(error)}`,
+        1,
+      );
+    }
+  }
+  handleSignals(running);
+}
+
+function listenOptionsOrFail(spec: ListenerSpec): ServeOptions {
+  try {
+    return listenOptions(spec);
+  } catch (error) {
+    fail(describe(error), 1);
+  }
 }
 
 /**
  * First signal: stop accepting, let in-flight requests finish (the server's bounded grace
  * period), exit 0. A second signal while waiting exits at once.
  */
-function handleSignals(servers: HttpServer[]): void {
+function handleSignals(servers: Stoppable[]): void {
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   let stopping = false;
   const stop = async () => {
@@ -243,4 +296,4 @@ function handleSignals(servers: HttpServer[]): void {
   for (const signal of signals) Deno.addSignalListener(signal, stop);
 }
 
-if (import.meta.main) main(Deno.args);
+if (import.meta.main) await main(Deno.args);

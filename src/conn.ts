@@ -466,8 +466,10 @@ async function readAhead(reader: ReadableStreamDefaultReader<Uint8Array>): Promi
     if (result === PENDING) return { chunks, done: false, pending: next };
     if (result.done) return { chunks, done: true, pending: null };
     chunks.push(result.value);
-    size += result.value.length;
+    // Past the bound, one more read still decides: a large body that ends right here (a 1 MiB
+    // string is one chunk) keeps its Content-Length; a stream that goes on is sent chunked.
     if (size >= READ_AHEAD_BYTES) return { chunks, done: false, pending: null };
+    size += result.value.length;
   }
 }
 

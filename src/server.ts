@@ -32,11 +32,11 @@ export function serve(
 
 function defaultOnError(error: unknown): Response {
   console.error("sockserve: handler failed:", error);
-  return new Response("Internal Server Error\n", {
-    status: 500,
-    headers: { "content-type": "text/plain; charset=utf-8" },
-  });
+  // Bytes, not a string, so no content-type is added: the same answer Deno.serve gives.
+  return new Response(INTERNAL_ERROR, { status: 500 });
 }
+
+const INTERNAL_ERROR = new TextEncoder().encode("Internal Server Error");
 
 class Server implements HttpServer {
   readonly addr: Deno.Addr;

@@ -367,8 +367,11 @@ Deno.test("mistakes print one line on stderr and exit non-zero", async () => {
         1,
         /cannot read --cert/,
       ],
-      [[root, "--udp", "0"], 1, /^error: --udp is not yet supported$/],
-      [[root, "--workers", "2"], 1, /^error: --workers is not yet supported$/],
+      [
+        [root, "--workers", "2", "--port", String(busy.addr.port)],
+        1,
+        /^error: cannot listen on 127\.0\.0\.1:\d+: /,
+      ],
     ];
     for (const [args, code, message] of table) {
       const result = await runCli(args);
@@ -378,6 +381,59 @@ Deno.test("mistakes print one line on stderr and exit non-zero", async () => {
       assert.match(stderr, message, args.join(" "));
       assert.equal(result.stdout, "");
     }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("--workers 2: one startup line, files served, SIGTERM exits 0", async () => {
+  const root = await tempRoot();
+  try {
+    await using cli = await startCli([root, "--port", "0", "--workers", "2", "--log", "off"]);
+    const line = (await cli.nextLine())!;
+    const port = /^Listening on http:\/\/127\.0\.0\.1:(\d+)\/ \(root: .*, 2 workers\)$/.exec(line)
+      ?.[1];
+    assert.ok(port, line);
+    for (let i = 0; i < 4; i++) {
+      const curl = await run("curl", ["-sS", `http://127.0.0.1:${port}/hello.txt`]);
+      assert.equal(curl.stdout, "hello from the cli", curl.stderr);
+    }
+    cli.child.kill("SIGTERM");
+    assert.equal((await cli.child.status).code, 0);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("--udp: HTTP over UDP answered from the same root (socat)", async () => {
+  const root = await tempRoot();
+  try {
+    await using cli = await startCli([root, "--port", "0", "--udp", "0", "--log", "off"]);
+    assert.match((await cli.nextLine())!, /^Listening on http:/);
+    const line = (await cli.nextLine())!;
+    const port = /^Listening on udp:\/\/127\.0\.0\.1:(\d+)\/ \(HTTP over UDP, root: /.exec(line)
+      ?.[1];
+    assert.ok(port, line);
+    const socat = new Deno.Command("socat", {
+      args: ["-t", "5", "-", `UDP:127.0.0.1:${port}`],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const writer = socat.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const reader = socat.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let reply = "";
+    while (!reply.endsWith("hello from the cli")) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      reply += value;
+    }
+    socat.kill("SIGTERM");
+    await socat.status;
+    await writer.close().catch(() => {});
+    await reader.cancel().catch(() => {});
+    assert.match(reply, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.ok(reply.endsWith("\r\n\r\nhello from the cli"));
   } finally {
     await Deno.remove(root, { recursive: true });
   }
