@@ -18,11 +18,14 @@ import {
   type RequestHead,
 } from "./parse.ts";
 import { type BodyFraming, IncomingBody, requestFraming } from "./decode.ts";
+import { buildRequest } from "./request.ts";
+import { dispatch, isResponse } from "./dispatch.ts";
 import {
   encodeChunk,
   encodeError,
   encodeHead,
   LAST_CHUNK,
+  parseDeclaredLength,
   type ResponseFraming,
   statusHasNoBody,
 } from "./encode.ts";
@@ -43,9 +46,6 @@ const encoder = new TextEncoder();
 const CONTINUE = encoder.encode("HTTP/1.1 100 Continue\r\n\r\n");
 /** Bytes of a response body read ahead to learn its length before the head is written. */
 const READ_AHEAD_BYTES = 64 * 1024;
-
-/** Host = uri-host [ ":" port ] (RFC 9110 §7.2): reg-name, IPv4 or [IPv6] characters only. */
-const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
 
 type Phase = "idle" | "head" | "busy" | "closed";
 
@@ -156,18 +156,25 @@ export class Connection {
       expectContinue ? () => this.#sendContinue() : null,
     );
 
-    let request: Request;
+    const ctx = this.#ctx;
+    let response: Response;
     try {
-      request = this.#buildRequest(head, framing, body);
+      const request = buildRequest(
+        head,
+        framing.kind === "none" ? null : body.stream(),
+        ctx.scheme,
+        ctx.defaultHost,
+      );
+      this.requests++;
+      response = await dispatch(
+        () => ctx.handler(request, this.info),
+        limits.requestTimeout,
+        ctx.onError,
+        isResponse,
+      );
     } catch (error) {
+      // A bad target or method, a malformed body, a timeout, or a handler beyond saving.
       await this.#fail(error, head.minor);
-      return false;
-    }
-
-    this.requests++;
-    const response = await this.#respond(request, body);
-    if (response instanceof HttpError) {
-      await this.#fail(response, head.minor);
       return false;
     }
 
@@ -239,73 +246,6 @@ export class Connection {
     return -1;
   };
 
-  #buildRequest(head: RequestHead, framing: BodyFraming, body: IncomingBody): Request {
-    const headers = new Headers();
-    const fields = head.fields;
-    for (let i = 0; i < fields.length; i += 2) headers.append(fields[i], fields[i + 1]);
-    const hasBody = framing.kind !== "none" && head.method !== "GET" && head.method !== "HEAD";
-    let url: URL;
-    try {
-      url = new URL(this.#url(head, headers.get("host")));
-    } catch {
-      throw new HttpError(400, "request-target and Host do not form a valid URL");
-    }
-    try {
-      return new Request(url, {
-        method: head.method,
-        headers,
-        body: hasBody ? body.stream() : null,
-      });
-    } catch {
-      // The Fetch standard forbids a few methods (CONNECT, TRACE, TRACK) in a Request.
-      throw new HttpError(501, `method ${head.method} is not supported`);
-    }
-  }
-
-  /** The request's URL: from an absolute-form target, or scheme + Host + origin-form target. */
-  #url(head: RequestHead, host: string | null): string {
-    // RFC 9112 §3.2.2: with an absolute-form target the Host field is ignored.
-    if (head.form === "absolute") return head.target;
-    if (host !== null && !VALID_HOST.test(host)) throw new HttpError(400, "invalid Host field");
-    const authority = host || this.#ctx.defaultHost;
-    const path = head.form === "asterisk" ? "/*" : head.target;
-    return `${this.#ctx.scheme}://${authority}${path}`;
-  }
-
-  /** Runs the handler; a throw, a non-Response or a timeout becomes an error response. */
-  async #respond(request: Request, body: IncomingBody): Promise<Response | HttpError> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      const pending = Promise.resolve(this.#ctx.handler(request, this.info));
-      const timeout = this.#ctx.limits.requestTimeout;
-      const response = timeout > 0
-        ? await Promise.race([
-          pending,
-          new Promise<HttpError>((resolve) => {
-            timer = setTimeout(
-              () => resolve(new HttpError(503, `no response within ${timeout} ms`)),
-              timeout,
-            );
-          }),
-        ])
-        : await pending;
-      if (response instanceof HttpError || response instanceof Response) return response;
-      throw new TypeError("the handler returned something that is not a Response");
-    } catch (error) {
-      // A body that turned out malformed or too large while the handler read it: that status.
-      if (error instanceof HttpError && body.state === "failed") return error;
-      try {
-        const response = await this.#ctx.onError(error);
-        if (response instanceof Response) return response;
-      } catch {
-        // onError failed too: fall through to a plain 500
-      }
-      return new HttpError(500, "Internal Server Error");
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   /**
    * Writes the response. Returns false if the connection must close afterwards (the body was cut
    * short, or its end is marked by the close).
@@ -345,14 +285,21 @@ export class Connection {
       }
       if (framing.kind === "close") keepAlive = false;
 
-      const headText = encodeHead(
-        head.minor,
-        status,
-        response.statusText,
-        response.headers,
-        framing,
-        !keepAlive,
-      );
+      let headText: string;
+      try {
+        headText = encodeHead(
+          head.minor,
+          status,
+          response.statusText,
+          response.headers,
+          framing,
+          !keepAlive,
+        );
+      } catch (error) {
+        // A header that would split the response: nothing of it is written, a 500 goes instead.
+        await this.#fail(error, head.minor);
+        return false;
+      }
       await this.#writer.push(encoder.encode(headText));
       if (omitBody || reader === null) return keepAlive;
       const complete = await this.#writeBody(reader, framing, ahead);
@@ -428,11 +375,6 @@ export class Connection {
       this.#timer = undefined;
     }
   }
-}
-
-/** A Content-Length set by the handler: used only if it is a plain number. */
-function parseDeclaredLength(value: string | null): number | null {
-  return value !== null && /^[0-9]{1,15}$/.test(value) ? Number(value) : null;
 }
 
 const PENDING = Symbol("pending");

@@ -47,7 +47,16 @@
 import { HttpError } from "./errors.ts";
 import { findHeadEnd, incompleteHeadError, parseHead, type RequestHead } from "./parse.ts";
 import { ChunkedDecoder, requestFraming } from "./decode.ts";
-import { encodeError, encodeHead, type ResponseFraming, statusHasNoBody } from "./encode.ts";
+import {
+  encodeError,
+  encodeHead,
+  parseDeclaredLength,
+  type ResponseFraming,
+  statusHasNoBody,
+} from "./encode.ts";
+import { concatBytes } from "./io.ts";
+import { buildRequest } from "./request.ts";
+import { defaultOnError, dispatch } from "./dispatch.ts";
 import { formatHostPort } from "./listeners.ts";
 import {
   DEFAULT_LIMITS,
@@ -333,10 +342,14 @@ class DatagramListener implements DatagramServer {
     let reply: Uint8Array | null;
     try {
       const { head, request } = this.#parse(datagram);
-      const response = await this.#respond(request, {
-        remoteAddr: from,
-        transport: this.#transport,
-      });
+      const info = { remoteAddr: from, transport: this.#transport };
+      this.#stats.requests++;
+      const response = await dispatch(
+        () => this.#handler(request, info),
+        this.#limits.requestTimeout,
+        this.#onError,
+        isReply,
+      );
       reply = response === null ? null : await this.#encode(head, response);
     } catch (error) {
       reply = encodeError(1, toHttpError(error), false);
@@ -387,7 +400,7 @@ class DatagramListener implements DatagramServer {
       const pieces: Uint8Array[] = [];
       used = decoder.decode(datagram, end, datagram.length, (data) => pieces.push(data));
       if (!decoder.done) throw new HttpError(400, "chunked body does not end inside the datagram");
-      body = concat(pieces);
+      body = concatBytes(pieces);
     }
     if (used < datagram.length) {
       throw new HttpError(
@@ -395,42 +408,7 @@ class DatagramListener implements DatagramServer {
         `${datagram.length - used} bytes after the end of the request; a datagram carries one`,
       );
     }
-    return { head, request: buildRequest(head, body, this.#defaultHost) };
-  }
-
-  /** Runs the handler; a throw, a non-Response or a timeout becomes `onError`'s reply or a 500. */
-  async #respond(request: Request, info: DatagramHandlerInfo): Promise<Response | null> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      this.#stats.requests++;
-      const pending = Promise.resolve(this.#handler(request, info));
-      const timeout = this.#limits.requestTimeout;
-      const response = timeout > 0
-        ? await Promise.race([
-          pending,
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(
-              () => reject(new HttpError(503, `no response within ${timeout} ms`)),
-              timeout,
-            );
-          }),
-        ])
-        : await pending;
-      if (response === null || response instanceof Response) return response;
-      throw new TypeError("the handler returned something that is neither a Response nor null");
-    } catch (error) {
-      if (error instanceof HttpError) throw error;
-      let response;
-      try {
-        response = await this.#onError(error);
-      } catch {
-        response = undefined; // onError failed too: a plain 500
-      }
-      if (response === null || response instanceof Response) return response;
-      throw new HttpError(500, "Internal Server Error");
-    } finally {
-      clearTimeout(timer);
-    }
+    return { head, request: buildRequest(head, body, "http", this.#defaultHost) };
   }
 
   /** The whole response as one datagram, or the 500 that says why it cannot be. */
@@ -505,14 +483,6 @@ function defaultOnListen(addr: Deno.Addr): void {
   }
 }
 
-function defaultOnError(error: unknown): Response {
-  console.error("sockserve: datagram handler failed:", error);
-  return new Response("Internal Server Error\n", {
-    status: 500,
-    headers: { "content-type": "text/plain; charset=utf-8" },
-  });
-}
-
 function toHttpError(error: unknown): HttpError {
   return error instanceof HttpError ? error : new HttpError(500, "Internal Server Error");
 }
@@ -524,11 +494,6 @@ function tooLarge(size: number | null, limit: number): HttpError {
     `the response (${what}) does not fit in one datagram of at most ${limit} bytes; ` +
       "ask over TCP",
   );
-}
-
-/** A Content-Length set by the handler: used only if it is a plain number. */
-function parseDeclaredLength(value: string | null): number | null {
-  return value !== null && /^[0-9]{1,15}$/.test(value) ? Number(value) : null;
 }
 
 /**
@@ -546,7 +511,7 @@ async function readUpTo(
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) return concat(pieces);
+      if (done) return concatBytes(pieces);
       if (!(value instanceof Uint8Array)) throw new TypeError("response body chunks must be bytes");
       size += value.length;
       if (size > limit) throw tooLarge(null, limit);
@@ -557,59 +522,9 @@ async function readUpTo(
   }
 }
 
-function concat(pieces: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  let size = 0;
-  for (const piece of pieces) size += piece.length;
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const piece of pieces) {
-    out.set(piece, off);
-    off += piece.length;
-  }
-  return out;
-}
-
-/** Host = uri-host [ ":" port ] (RFC 9110 §7.2): reg-name, IPv4 or [IPv6] characters only. */
-const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
-
-/**
- * The `Request` for a parsed head and its body: the same rules as `Connection.#buildRequest` and
- * `#url` in conn.ts, which are private there. To be replaced by one exported function shared by
- * both transports once conn.ts exposes it (VALID_HOST and parseDeclaredLength go with it).
- */
-function buildRequest(
-  head: RequestHead,
-  body: Uint8Array<ArrayBuffer> | null,
-  defaultHost: string,
-): Request {
-  const headers = new Headers();
-  const fields = head.fields;
-  let host: string | null = null;
-  for (let i = 0; i < fields.length; i += 2) {
-    headers.append(fields[i], fields[i + 1]);
-    if (fields[i] === "host") host = fields[i + 1];
-  }
-  let url: URL;
-  try {
-    // RFC 9112 §3.2.2: with an absolute-form target the Host field is ignored.
-    if (head.form === "absolute") url = new URL(head.target);
-    else {
-      if (host !== null && !VALID_HOST.test(host)) throw new HttpError(400, "invalid Host field");
-      // "*" (OPTIONS, and SSDP's M-SEARCH and NOTIFY) has no path; the URL gets "/*".
-      const path = head.form === "asterisk" ? "/*" : head.target;
-      url = new URL(`http://${host || defaultHost}${path}`);
-    }
-  } catch (error) {
-    if (error instanceof HttpError) throw error;
-    throw new HttpError(400, "request-target and Host do not form a valid URL");
-  }
-  const hasBody = body !== null && head.method !== "GET" && head.method !== "HEAD";
-  try {
-    return new Request(url, { method: head.method, headers, body: hasBody ? body : null });
-  } catch {
-    // The Fetch standard forbids a few methods (CONNECT, TRACE, TRACK) in a Request.
-    throw new HttpError(501, `method ${head.method} is not supported`);
-  }
+/** A datagram handler answers with a Response, or null for no reply. */
+function isReply(value: unknown): value is Response | null {
+  return value === null || value instanceof Response;
 }
 
 /**

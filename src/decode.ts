@@ -7,8 +7,14 @@
  * starts, so the answer is an error status and a close — never a guess.
  */
 import { HttpError } from "./errors.ts";
-import type { BufferedReader } from "./io.ts";
-import { fieldTokens, fieldValues, type RequestHead } from "./parse.ts";
+import { type BufferedReader, concatBytes } from "./io.ts";
+import {
+  FIELD_VALUE_BYTE,
+  fieldTokens,
+  fieldValues,
+  type RequestHead,
+  TOKEN_BYTE,
+} from "./parse.ts";
 
 export type BodyFraming =
   | { kind: "none" }
@@ -100,7 +106,8 @@ const enum ChunkState {
   DataCr,
   DataLf,
   TrailerStart,
-  Trailer,
+  TrailerName,
+  TrailerValue,
   TrailerLf,
   EndLf,
   Done,
@@ -211,7 +218,7 @@ export class ChunkedDecoder {
       case ChunkState.Ext:
         this.#countExtension();
         if (byte === 0x0d) this.#state = ChunkState.SizeLf;
-        else if (!isFieldByte(byte)) throw chunkError("invalid byte in a chunk extension");
+        else if (!FIELD_VALUE_BYTE[byte]) throw chunkError("invalid byte in a chunk extension");
         return;
       case ChunkState.SizeLf:
         if (byte !== 0x0a) throw chunkError("chunk size line must end with CRLF");
@@ -233,11 +240,23 @@ export class ChunkedDecoder {
           this.#state = ChunkState.EndLf;
           return;
         }
-        this.#state = ChunkState.Trailer;
-        this.#trailer(byte);
+        // A trailer section is field lines (RFC 9112 §7.1.2): `token ":" value`, no obs-fold.
+        // Anything else — a request line, say — must not be swallowed as a "trailer".
+        this.#countTrailer();
+        if (!TOKEN_BYTE[byte]) throw chunkError("trailer line is not a field line");
+        this.#state = ChunkState.TrailerName;
         return;
-      case ChunkState.Trailer:
-        this.#trailer(byte);
+      case ChunkState.TrailerName:
+        this.#countTrailer();
+        if (byte === 0x3a) this.#state = ChunkState.TrailerValue;
+        else if (!TOKEN_BYTE[byte]) {
+          throw chunkError("trailer field name must be a token and a colon");
+        }
+        return;
+      case ChunkState.TrailerValue:
+        this.#countTrailer();
+        if (byte === 0x0d) this.#state = ChunkState.TrailerLf;
+        else if (!FIELD_VALUE_BYTE[byte]) throw chunkError("invalid byte in a trailer field");
         return;
       case ChunkState.TrailerLf:
         if (byte !== 0x0a) throw chunkError("trailer field must end with CRLF");
@@ -256,12 +275,10 @@ export class ChunkedDecoder {
     }
   }
 
-  #trailer(byte: number): void {
+  #countTrailer(): void {
     if (++this.#trailerBytes > this.#limits.maxTrailerBytes) {
       throw new HttpError(431, `trailer section larger than ${this.#limits.maxTrailerBytes} bytes`);
     }
-    if (byte === 0x0d) this.#state = ChunkState.TrailerLf;
-    else if (!isFieldByte(byte)) throw chunkError("invalid byte in a trailer field");
   }
 }
 
@@ -270,11 +287,6 @@ function hexValue(byte: number): number {
   if (byte >= 0x61 && byte <= 0x66) return byte - 0x61 + 10;
   if (byte >= 0x41 && byte <= 0x46) return byte - 0x41 + 10;
   return -1;
-}
-
-/** VCHAR, obs-text, SP and HTAB: what may appear in an extension or trailer line. */
-function isFieldByte(byte: number): boolean {
-  return byte === 0x09 || (byte >= 0x20 && byte !== 0x7f);
 }
 
 function chunkError(message: string): HttpError {
@@ -363,7 +375,8 @@ export class IncomingBody {
       const used = decoder.decode(input, 0, Math.min(input.length, BODY_READ_BYTES), (data) => {
         pieces.push(data);
       });
-      const data = concat(pieces);
+      // Copied: the decoder's views point into the connection's reused buffer.
+      const data = concatBytes(pieces);
       this.#reader.consume(used);
       if (data.length > 0) return data;
     }
@@ -400,20 +413,6 @@ export class IncomingBody {
       },
     }, { highWaterMark: 0 });
   }
-}
-
-/** Copies the pieces into one new array (the decoder's views point into a reused buffer). */
-function concat(pieces: Uint8Array[]): Uint8Array {
-  if (pieces.length === 1) return pieces[0].slice();
-  let size = 0;
-  for (const piece of pieces) size += piece.length;
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const piece of pieces) {
-    out.set(piece, off);
-    off += piece.length;
-  }
-  return out;
 }
 
 function truncated(): HttpError {

@@ -106,9 +106,11 @@ export function encodeHead(
   let head = `HTTP/1.${minor} ${status} ${reason}\r\n`;
   let hasDate = false;
   for (const [name, value] of headers) {
-    if (!TOKEN.test(name)) throw new HttpError(500, `invalid response header name "${name}"`);
+    if (!TOKEN.test(name)) {
+      throw new HttpError(500, `invalid response header name ${JSON.stringify(name)}`);
+    }
     if (UNSAFE_IN_FIELD.test(value)) {
-      throw new HttpError(500, `response header "${name}" contains CR, LF or NUL`);
+      throw new HttpError(500, `response header ${JSON.stringify(name)} contains CR, LF or NUL`);
     }
     const lower = name.toLowerCase();
     if (ENGINE_FIELDS.has(lower)) continue;
@@ -121,6 +123,11 @@ export function encodeHead(
   if (close) head += "connection: close\r\n";
   else if (minor === 0) head += "connection: keep-alive\r\n";
   return head + "\r\n";
+}
+
+/** A Content-Length set by a handler: used only if it is a plain number. */
+export function parseDeclaredLength(value: string | null): number | null {
+  return value !== null && /^[0-9]{1,15}$/.test(value) ? Number(value) : null;
 }
 
 /** True for statuses that never carry a body (RFC 9110 §6.4.1). */
@@ -152,7 +159,8 @@ export function encodeError(minor: number, error: HttpError, close: boolean): Ui
     minor,
     error.status,
     "",
-    [["content-type", "text/plain; charset=utf-8"]],
+    // The message may quote the request: never let a browser sniff it into HTML.
+    [["content-type", "text/plain; charset=utf-8"], ["x-content-type-options", "nosniff"]],
     { kind: "length", length: body.length },
     close,
   );

@@ -280,3 +280,16 @@ export class BufferedWriter {
     await writeAll(this.#sink, bytes);
   }
 }
+
+/** The pieces copied into one new array. */
+export function concatBytes(pieces: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  let size = 0;
+  for (const piece of pieces) size += piece.length;
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const piece of pieces) {
+    out.set(piece, off);
+    off += piece.length;
+  }
+  return out;
+}

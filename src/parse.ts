@@ -46,7 +46,7 @@ function byteClass(test: (byte: number) => boolean): Uint8Array {
 }
 
 /** tchar, RFC 9110 §5.6.2: the characters of methods and field names. */
-const TCHAR = byteClass((b) =>
+export const TOKEN_BYTE = byteClass((b) =>
   (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) ||
   "!#$%&'*+-.^_`|~".includes(String.fromCharCode(b))
 );
@@ -56,7 +56,7 @@ const TARGET_CHAR = byteClass((b) => b >= 0x21 && b <= 0x7e);
  * field-vchar / SP / HTAB, RFC 9110 §5.5: VCHAR and obs-text (0x80–0xFF) plus blanks. NUL, CR,
  * LF and the other controls are invalid in a value; "MUST" reject or replace (we reject).
  */
-const VALUE_CHAR = byteClass((b) => b === HTAB || (b >= 0x20 && b !== 0x7f));
+export const FIELD_VALUE_BYTE = byteClass((b) => b === HTAB || (b >= 0x20 && b !== 0x7f));
 
 /** Reads bytes as Latin-1 (one byte, one UTF-16 code unit), which is how fields map to strings. */
 function latin1(buf: Uint8Array, start: number, end: number): string {
@@ -113,10 +113,7 @@ export function parseHead(
   end: number,
   limits: HeadLimits,
 ): RequestHead {
-  const lineEnd = lineEndAt(buf, start, end);
-  if (lineEnd - start > limits.maxUriBytes) {
-    throw new HttpError(414, `request line is longer than ${limits.maxUriBytes} bytes`);
-  }
+  const lineEnd = lineEndAt(buf, start, end, limits.maxUriBytes);
   // The header section: every field line with its CRLF, not the empty line that ends the head.
   if (end - lineEnd - 4 > limits.maxHeaderBytes) {
     throw new HttpError(431, `header section is larger than ${limits.maxHeaderBytes} bytes`);
@@ -125,7 +122,7 @@ export function parseHead(
   // request-line = method SP request-target SP HTTP-version (RFC 9112 §3). Exactly one SP
   // between the parts: §3 allows lenient whitespace splitting, we do not (smuggling vector).
   let i = start;
-  while (TCHAR[buf[i]]) i++;
+  while (TOKEN_BYTE[buf[i]]) i++;
   if (i === start || buf[i] !== SP) {
     throw new HttpError(400, "request line must start with a method token and one space");
   }
@@ -155,7 +152,7 @@ export function parseHead(
       throw new HttpError(431, `more than ${limits.maxHeaderCount} header fields`);
     }
     const nameStart = pos;
-    while (TCHAR[buf[pos]]) pos++;
+    while (TOKEN_BYTE[buf[pos]]) pos++;
     if (buf[pos] !== COLON) {
       if (buf[pos] === SP || buf[pos] === HTAB) {
         // RFC 9112 §5.1: "A server MUST reject ... any received request message that contains
@@ -169,7 +166,7 @@ export function parseHead(
     pos++;
     while (buf[pos] === SP || buf[pos] === HTAB) pos++;
     const valueStart = pos;
-    while (VALUE_CHAR[buf[pos]]) pos++;
+    while (FIELD_VALUE_BYTE[buf[pos]]) pos++;
     if (buf[pos] !== CR) {
       if (buf[pos] === LF) throw bareLf();
       throw new HttpError(400, `invalid byte 0x${hex(buf[pos])} in the value of field "${name}"`);
@@ -199,9 +196,14 @@ export function parseHead(
  * that does not would see different message boundaries than we do — a smuggling vector — so we
  * take the strict side. A bare CR "MUST" be treated as invalid or replaced: we treat it as invalid.
  */
-function lineEndAt(buf: Uint8Array, start: number, end: number): number {
+function lineEndAt(buf: Uint8Array, start: number, end: number, maxUriBytes: number): number {
   const lf = buf.indexOf(LF, start);
   if (lf === -1 || lf >= end) throw new HttpError(400, "request head has no line end");
+  // Length first, with the same measure as `incompleteHeadError`, so that the answer does not
+  // depend on whether the line arrived in one read or in many.
+  if (lf - start > maxUriBytes + 1) {
+    throw new HttpError(414, `request line is longer than ${maxUriBytes} bytes`);
+  }
   if (lf === start || buf[lf - 1] !== CR) throw bareLf();
   return lf - 1;
 }

@@ -3,6 +3,7 @@
  * and graceful shutdown. One `Connection` per accepted client, each running on its own.
  */
 import { type ConnContext, Connection } from "./conn.ts";
+import { defaultOnError } from "./dispatch.ts";
 import { formatHostPort, listen, listenerUrl } from "./listeners.ts";
 import {
   DEFAULT_LIMITS,
@@ -29,14 +30,6 @@ export function serve(
   if (typeof handler !== "function") throw new TypeError("serve() needs a handler function");
   return new Server(a, handler);
 }
-
-function defaultOnError(error: unknown): Response {
-  console.error("sockserve: handler failed:", error);
-  // Bytes, not a string, so no content-type is added: the same answer Deno.serve gives.
-  return new Response(INTERNAL_ERROR, { status: 500 });
-}
-
-const INTERNAL_ERROR = new TextEncoder().encode("Internal Server Error");
 
 class Server implements HttpServer {
   readonly addr: Deno.Addr;

@@ -124,15 +124,6 @@ const validHost = (host: string) => {
  */
 const RULES: { section: string; matches: (d: Difference) => boolean }[] = [
   {
-    // Engine bug, reported: trailer lines are skipped without being checked as field lines, so a
-    // request after "0\r\n" without the final CRLF is swallowed as a trailer. Remove this rule
-    // when the engine refuses such trailers (the differences then disappear).
-    section: "pending engine fix: trailer lines are not validated",
-    matches: (d) =>
-      d.ours.outcome === "ok" && d.node.outcome === "error" &&
-      trailerLines(d).some((l) => !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:/.test(l)),
-  },
-  {
     section: "Methods are tokens",
     matches: (d) =>
       nodeCode(d, "HPE_INVALID_METHOD") && d.ours.requests.length > d.node.requests.length,
