@@ -173,11 +173,12 @@ function describeListener(spec: ListenerSpec): string {
 }
 
 /** An OS error's message without the " (os error N)" and the path Deno appends. */
-function describe(error: unknown): string {
+export function describe(error: unknown): string {
   return String((error as Error)?.message ?? error).replace(/ \(os error \d+\).*$/, "");
 }
 
-function fail(message: string, code: number): never {
+/** One line on stderr, then exit: how every command-line mistake ends. */
+export function fail(message: string, code: number): never {
   console.error(`error: ${message}`);
   Deno.exit(code);
 }
@@ -187,8 +188,11 @@ interface Stoppable {
   shutdown(): Promise<void>;
 }
 
-/** Runs the server until SIGINT or SIGTERM. */
-export async function main(args: string[]): Promise<void> {
+/**
+ * Parses the arguments; a mistake exits with one line and code 2. Null when `--help` was asked
+ * for (and `help` has been printed).
+ */
+export function parseCliOrExit(args: string[], help: string): CliConfig | null {
   let config: CliConfig | null;
   try {
     config = parseCli(args);
@@ -196,10 +200,14 @@ export async function main(args: string[]): Promise<void> {
     if (error instanceof UsageError) fail(`${error.message} (see --help)`, 2);
     throw error;
   }
-  if (config === null) {
-    console.log(HELP);
-    return;
-  }
+  if (config === null) console.log(help);
+  return config;
+}
+
+/** Runs the server until SIGINT or SIGTERM. */
+export async function main(args: string[]): Promise<void> {
+  const config = parseCliOrExit(args, HELP);
+  if (config === null) return;
   let handler: ServeHandler;
   try {
     handler = cliHandler(config);

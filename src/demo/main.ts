@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { parseCli, UsageError } from "../cli.ts";
+import { describe, fail, parseCliOrExit } from "../cli.ts";
 import { listenerUrl } from "../listeners.ts";
 import { FORMATTERS, lineWriter, withAccessLog } from "../log.ts";
 import type { HttpServer, ServeHandler, ServeHandlerInfo } from "../options.ts";
@@ -47,16 +47,6 @@ const DEFAULT_UNIX_PATH = "example.sock";
 const DEFAULT_UDP_PORT = 8000;
 const REPO = new URL("../../", import.meta.url);
 
-/** An OS error's message without Deno's " (os error N)" suffix. */
-function describe(error: unknown): string {
-  return String((error as Error)?.message ?? error).replace(/ \(os error \d+\).*$/, "");
-}
-
-function fail(message: string, code: number): never {
-  console.error(`error: ${message}`);
-  Deno.exit(code);
-}
-
 /** The whole site: the API first, then the source mounts, then the files of ROOT. */
 export function demoHandler(api: Api, root: string, files: Parameters<typeof fileServer>[1]) {
   const site = fileServer(root, files);
@@ -67,17 +57,8 @@ export function demoHandler(api: Api, root: string, files: Parameters<typeof fil
 }
 
 export async function main(args: string[]): Promise<void> {
-  let config;
-  try {
-    config = parseCli(args);
-  } catch (error) {
-    if (error instanceof UsageError) fail(`${error.message} (see --help)`, 2);
-    throw error;
-  }
-  if (config === null) {
-    console.log(DEMO_HELP);
-    return;
-  }
+  const config = parseCliOrExit(args, DEMO_HELP);
+  if (config === null) return;
   const tcpSpec = config.listeners.find((spec) => spec.kind === "tcp");
   if (tcpSpec?.kind !== "tcp") throw new Error("parseCli gave no TCP listener");
   if (tcpSpec.certFile !== undefined) {
