@@ -10,7 +10,7 @@ export type LogFormat = typeof LOG_FORMATS[number];
 
 /** What is known about one request when its response head is ready. */
 export interface AccessLogEntry {
-  /** Peer address: an IP literal (IPv6 without brackets, as nginx logs it) or "unix:". */
+  /** Peer address: an IPv4 literal, an IPv6 literal in brackets (as in URLs), or "unix:". */
   remote: string;
   time: Date;
   method: string;
@@ -94,7 +94,9 @@ export const FORMATTERS: Readonly<
 
 function remoteOf(info: ServeHandlerInfo): string {
   const addr = info.remoteAddr;
-  return "hostname" in addr ? addr.hostname : "unix:";
+  if (!("hostname" in addr)) return "unix:";
+  // Brackets make an IPv6 address one unambiguous field, as in a URL (RFC 3986 §3.2.2).
+  return addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
 }
 
 /** Body length as the response declares it; bodiless statuses and HEAD send none. */

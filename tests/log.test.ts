@@ -11,7 +11,7 @@ import {
 import { exchange, startServer } from "./helpers.ts";
 
 const ENTRY: AccessLogEntry = {
-  remote: "::1",
+  remote: "[::1]",
   time: new Date("2024-03-05T07:08:09.123Z"),
   method: "GET",
   target: "/a%20b.txt?x=1",
@@ -25,15 +25,15 @@ const ENTRY: AccessLogEntry = {
 Deno.test("common, combined and json lines", () => {
   assert.equal(
     formatCommon(ENTRY),
-    '::1 - - [05/Mar/2024:07:08:09 +0000] "GET /a%20b.txt?x=1 HTTP/1.1" 200 1234',
+    '[::1] - - [05/Mar/2024:07:08:09 +0000] "GET /a%20b.txt?x=1 HTTP/1.1" 200 1234',
   );
   assert.equal(
     formatCombined({ ...ENTRY, bytes: null, referer: null }),
-    '::1 - - [05/Mar/2024:07:08:09 +0000] "GET /a%20b.txt?x=1 HTTP/1.1" 200 - "-" "curl/8.5.0"',
+    '[::1] - - [05/Mar/2024:07:08:09 +0000] "GET /a%20b.txt?x=1 HTTP/1.1" 200 - "-" "curl/8.5.0"',
   );
   assert.deepEqual(JSON.parse(formatJson(ENTRY)), {
     time: "2024-03-05T07:08:09.123Z",
-    remote: "::1",
+    remote: "[::1]",
     method: "GET",
     target: "/a%20b.txt?x=1",
     protocol: "HTTP/1.1",
@@ -97,4 +97,16 @@ Deno.test("withAccessLog logs status, size and peer of each response; errors as 
     ["GET /stream HTTP/1.1", "200", "-", "-"], // streamed: length unknown
     ["GET /fail HTTP/1.1", "500", "-", "-"],
   ]);
+});
+
+Deno.test("withAccessLog: an IPv6 peer is logged in brackets", async () => {
+  const lines: string[] = [];
+  const handler = withAccessLog(() => new Response("ok"), formatCommon, (l) => lines.push(l));
+  await using server = startServer(handler, { hostname: "::1" });
+  const conn = await Deno.connect({ hostname: "::1", port: server.port });
+  await conn.write(
+    new TextEncoder().encode("GET /six HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+  );
+  await new Response(conn.readable).arrayBuffer();
+  assert.match(lines[0], /^\[::1\] - - \[[^\]]+\] "GET \/six HTTP\/1\.1" 200 /);
 });
