@@ -4,7 +4,7 @@
  */
 import { type ConnContext, Connection } from "./conn.ts";
 import { defaultOnError } from "./dispatch.ts";
-import { formatHostPort, listen, listenerUrl } from "./listeners.ts";
+import { type BoundListener, formatHostPort, listen, listenerUrl } from "./listeners.ts";
 import {
   DEFAULT_LIMITS,
   type HttpServer,
@@ -63,12 +63,14 @@ class Server implements HttpServer {
     const onListen = options.onListen ??
       ((addr: Deno.Addr) => console.log(`Listening on ${listenerUrl(addr, this.#ctx.scheme)}`));
     options.signal?.addEventListener("abort", () => this.shutdown(), { once: true });
-    this.finished = Promise.resolve(bound).then((bound) => {
+    const start = (bound: BoundListener) => {
       this.#listener = bound.listener;
       if (this.#closing) bound.listener.close();
       else onListen(this.addr);
       return this.#acceptLoop(bound.listener, bound.transport);
-    });
+    };
+    // Bound already (the usual case): onListen runs before serve() returns, as with Deno.serve.
+    this.finished = bound instanceof Promise ? bound.then(start) : start(bound);
   }
 
   async #acceptLoop(listener: Deno.Listener, transport: Transport): Promise<void> {
