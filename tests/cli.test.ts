@@ -252,7 +252,7 @@ Deno.test("--host ::1: the startup line puts the IPv6 address in brackets", asyn
     assert.ok(port);
     const curl = await run("curl", ["-sS", "-g", `http://[::1]:${port}/hello.txt`]);
     assert.equal(curl.stdout, "hello from the cli");
-    assert.match((await cli.nextLine())!, /^::1 - - /);
+    assert.match((await cli.nextLine())!, /^\[::1\] - - /);
     cli.child.kill("SIGTERM");
     assert.equal((await cli.child.status).code, 0);
   } finally {
