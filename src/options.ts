@@ -86,6 +86,42 @@ export interface ServeOptions {
   onError?: (error: unknown) => Response | Promise<Response>;
   /** Limits and timeouts; unset fields keep their defaults. */
   limits?: Partial<Limits>;
+  /**
+   * Expect a PROXY protocol header (v1 or v2, HAProxy's spec) first on each connection, from a
+   * balancer that passes TCP through: its source becomes `info.remoteAddr`. `true`: from every
+   * peer; `{ trusted }`: from peers in those CIDR ranges (and Unix socket peers), the others are
+   * served as plain HTTP. A peer that must send it and does not is closed (and logged). TCP and
+   * Unix listeners only. See docs/deploy.md.
+   */
+  proxyProtocol?: boolean | { trusted: string[] };
+  /**
+   * Proxies (CIDR ranges) whose forwarding headers are believed: for requests from them, the
+   * client address, scheme and host the handler sees come from `X-Forwarded-For/-Proto/-Host`
+   * (default) or from `Forwarded` (RFC 7239) with `{ trusted, headers: "forwarded" }`. Without it
+   * those headers are passed on untouched and mean nothing to the server.
+   */
+  trustProxy?: string[] | TrustProxyOptions;
+  /**
+   * A path answered by the server itself: 200 while serving, 503 once shutdown has begun, so a
+   * load balancer's health check takes the instance out of rotation before it stops.
+   */
+  health?: string;
+  /**
+   * Milliseconds between the start of shutdown (health checks answer 503) and closing the
+   * listener; requests are served as usual meanwhile. Default 5000 with `health`, else 0.
+   */
+  drainDelay?: number;
+}
+
+/** Which forwarding headers to believe, and from whom. */
+export interface TrustProxyOptions {
+  /** CIDR ranges (or single addresses) of the proxies in front of the server. */
+  trusted: string[];
+  /**
+   * "x-forwarded" (default: what nginx and HAProxy send) or "forwarded" (RFC 7239). One family
+   * only: a proxy that writes one family passes the other through from the client untouched.
+   */
+  headers?: "x-forwarded" | "forwarded";
 }
 
 export interface ServeInit extends ServeOptions {
