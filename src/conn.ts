@@ -30,6 +30,7 @@ import {
   statusHasNoBody,
 } from "./encode.ts";
 import type { Limits, ServeHandler, ServeHandlerInfo } from "./options.ts";
+import { describePeer, type ProxyPolicy, readProxyHeader } from "./proxy_conn.ts";
 
 /** What every connection of one listener shares. */
 export interface ConnContext {
@@ -40,6 +41,8 @@ export interface ConnContext {
   scheme: string;
   /** Authority used when a request has no usable Host (HTTP/1.0): the listener's host:port. */
   defaultHost: string;
+  /** Which peers must start with a PROXY protocol header; null: nobody (proxy_conn.ts). */
+  proxyProtocol: ProxyPolicy | null;
 }
 
 const encoder = new TextEncoder();
@@ -73,6 +76,9 @@ export class Connection {
   /** Serves requests until the peer leaves, an error closes the connection, or shutdown. */
   async serve(): Promise<void> {
     try {
+      if (this.#ctx.proxyProtocol?.(this.info.remoteAddr) && !(await this.#readProxyHeader())) {
+        return;
+      }
       let first = true;
       while (!this.#draining) {
         const keepAlive = await this.#serveOne(first);
@@ -111,6 +117,22 @@ export class Connection {
     } catch {
       // already closed by the peer or by a timeout
     }
+  }
+
+  /**
+   * Reads the PROXY protocol header before the first request (within `headersTimeout`); its
+   * source becomes the client address. False (logged) when the connection must close instead.
+   */
+  async #readProxyHeader(): Promise<boolean> {
+    this.#arm(this.#ctx.limits.headersTimeout, false);
+    const header = await readProxyHeader(this.#reader);
+    this.#disarm();
+    if (typeof header === "string") {
+      console.error(`sockserve: closing ${describePeer(this.info.remoteAddr)}: ${header}`);
+      return false;
+    }
+    if (header.source !== null) this.info.remoteAddr = header.source;
+    return true;
   }
 
   /** Reads and answers one request. Returns whether the connection may carry another. */

@@ -4,6 +4,8 @@
  */
 import { type ConnContext, Connection } from "./conn.ts";
 import { defaultOnError } from "./dispatch.ts";
+import { drainDelay, frontHandler } from "./front.ts";
+import { proxyPolicy } from "./proxy_conn.ts";
 import { type BoundListener, formatHostPort, listen, listenerUrl } from "./listeners.ts";
 import {
   DEFAULT_LIMITS,
@@ -38,6 +40,9 @@ class Server implements HttpServer {
   #ctx: ConnContext;
   #connections = new Set<Connection>();
   #closing = false;
+  /** Set when shutdown begins: health checks answer 503; resolves when the drain delay is over. */
+  #draining: Promise<void> | null = null;
+  #drainDelay = 0;
   /** Resolves the wait of an accept loop held back by `maxConnections`. */
   #roomFreed: (() => void) | null = null;
   #allClosed: (() => void) | null = null;
@@ -45,6 +50,10 @@ class Server implements HttpServer {
   #closedTotals = { requests: 0, bytesIn: 0, bytesOut: 0 };
 
   constructor(options: ServeOptions, handler: ServeHandler) {
+    // Option mistakes (a bad CIDR, PROXY on TLS) throw before anything is bound.
+    const front = frontHandler(handler, options, () => this.#draining !== null || this.#closing);
+    const proxyProtocol = proxyPolicy(options);
+    const delay = drainDelay(options);
     const bound = listen(options);
     // A Unix path whose old socket file must be probed first binds a moment later; its address
     // is known already.
@@ -52,17 +61,19 @@ class Server implements HttpServer {
       ? { transport: "unix", path: options.path! }
       : bound.listener.addr;
     this.#ctx = {
-      handler,
+      handler: front,
       onError: options.onError ?? defaultOnError,
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       scheme: options.cert === undefined ? "http" : "https",
       defaultHost: this.addr.transport === "tcp"
         ? formatHostPort(this.addr.hostname, this.addr.port)
         : "localhost",
+      proxyProtocol,
     };
     const onListen = options.onListen ??
       ((addr: Deno.Addr) => console.log(`Listening on ${listenerUrl(addr, this.#ctx.scheme)}`));
     options.signal?.addEventListener("abort", () => this.shutdown(), { once: true });
+    this.#drainDelay = delay;
     const start = (bound: BoundListener) => {
       this.#listener = bound.listener;
       if (this.#closing) bound.listener.close();
@@ -112,6 +123,12 @@ class Server implements HttpServer {
   }
 
   async shutdown(): Promise<void> {
+    // Serve on for the drain delay (health checks now 503), so that the balancer stops sending
+    // before the listener closes. Without one, the listener closes before shutdown() returns.
+    if (this.#drainDelay > 0 && !this.#closing) {
+      const delay = this.#drainDelay;
+      await (this.#draining ??= new Promise((resolve) => setTimeout(resolve, delay)));
+    }
     if (!this.#closing) {
       this.#closing = true;
       try {
