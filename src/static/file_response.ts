@@ -35,11 +35,11 @@ interface Representation {
 }
 
 /** Answers GET or HEAD for a regular file. */
-export async function fileResponse(
+export function fileResponse(
   request: Request,
   target: FileTarget,
   options: FileResponseOptions,
-): Promise<Response> {
+): Response {
   const { contentType, compressible } = typeOf(target.path);
   const status = options.status ?? 200;
   // Ranges count bytes of the identity representation: a request with Range is never coded, so
@@ -48,7 +48,7 @@ export async function fileResponse(
     ? request.headers.get("range")
     : null;
   const chosen = rangeHeader === null && options.compress && compressible
-    ? await chooseCoding(request, target, options.root)
+    ? chooseCoding(request, target, options.root)
     : { file: target, coding: null, onTheFly: false };
   const validators = validatorsOf(chosen.file.info, chosen.onTheFly ? chosen.coding! : undefined);
 
@@ -74,7 +74,7 @@ export async function fileResponse(
     }
     if (range.kind === "ranges") return partialResponse(chosen.file, range.ranges, headers);
   }
-  return await fullResponse(request, chosen, status, headers);
+  return fullResponse(request, chosen, status, headers);
 }
 
 /** 206 with one range, or with several as multipart/byteranges (§14.6). */
@@ -94,12 +94,12 @@ function partialResponse(file: FileTarget, ranges: ByteRange[], headers: Headers
 }
 
 /** The whole representation: small files in one buffer, large ones streamed, coded ones piped. */
-async function fullResponse(
+function fullResponse(
   request: Request,
   { file, coding, onTheFly }: Representation,
   status: number,
   headers: Headers,
-): Promise<Response> {
+): Response {
   const size = file.info.size;
   const whole = [{ first: 0, last: size - 1 }];
   if (onTheFly && coding !== null) {
@@ -112,7 +112,7 @@ async function fullResponse(
     return new Response(null, { status, headers });
   }
   if (size <= WHOLE_READ_LIMIT) {
-    const bytes = await readWhole(file.path, size);
+    const bytes = readWhole(file.path, size);
     headers.set("content-length", String(bytes.length));
     return new Response(bytes, { status, headers });
   }
@@ -125,14 +125,10 @@ async function fullResponse(
  * the client's order of preference, else compression on the fly when the file is big enough to
  * gain from it, else identity.
  */
-async function chooseCoding(
-  request: Request,
-  target: FileTarget,
-  root: Root,
-): Promise<Representation> {
+function chooseCoding(request: Request, target: FileTarget, root: Root): Representation {
   const accepted = acceptedEncodings(request.headers.get("accept-encoding"), CODINGS);
   for (const coding of accepted) {
-    const sibling = await siblingFile(root, target.path, SIBLING_SUFFIX[coding]);
+    const sibling = siblingFile(root, target.path, SIBLING_SUFFIX[coding]);
     if (sibling) return { file: sibling, coding, onTheFly: false };
   }
   if (accepted.length > 0 && target.info.size >= MIN_COMPRESS_SIZE) {
@@ -142,11 +138,11 @@ async function chooseCoding(
 }
 
 /** A precompressed sibling that exists, is a regular file and is inside the root; else null. */
-async function siblingFile(root: Root, path: string, suffix: string): Promise<FileTarget | null> {
+function siblingFile(root: Root, path: string, suffix: string): FileTarget | null {
   try {
-    const resolved = await resolvePath(root, path + suffix);
+    const resolved = resolvePath(root, path + suffix);
     if (!resolved) return null;
-    const info = await Deno.stat(resolved.real);
+    const info = Deno.statSync(resolved.real);
     return info.isFile ? { path: resolved.real, info } : null;
   } catch {
     return null; // missing (the common case) or unreadable: serve the original instead

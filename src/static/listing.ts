@@ -36,7 +36,7 @@ export async function readListing(
     try {
       let path = join(dir, name);
       if (entry.isSymlink) {
-        const resolved = await resolvePath(root, path);
+        const resolved = resolvePath(root, path);
         if (!resolved) return null;
         if (!showHidden && resolved.relative && hasHiddenSegment(resolved.relative)) return null;
         path = resolved.real;

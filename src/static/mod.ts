@@ -101,13 +101,13 @@ async function route(request: Request, settings: Settings): Promise<Response> {
   const url = new URL(request.url);
   const decoded = decodeUrlPath(url.pathname);
   if (decoded === 400) return plainResponse(400);
-  if (decoded === 404) return await notFound(request, settings);
+  if (decoded === 404) return notFound(request, settings);
   try {
     return await servePath(request, decoded, url.search, settings);
   } catch (error) {
     const status = fsErrorStatus(error);
     if (status === null) throw error;
-    return status === 404 ? await notFound(request, settings) : plainResponse(status);
+    return status === 404 ? notFound(request, settings) : plainResponse(status);
   }
 }
 
@@ -118,25 +118,25 @@ async function servePath(
   settings: Settings,
 ): Promise<Response> {
   const hiddenAllowed = settings.dotfiles === "allow";
-  if (!hiddenAllowed && hasHiddenSegment(path.segments)) return await hidden(request, settings);
-  const resolved = await resolveInRoot(settings.root, path.segments);
-  if (!resolved) return await notFound(request, settings);
+  if (!hiddenAllowed && hasHiddenSegment(path.segments)) return hidden(request, settings);
+  const resolved = resolveInRoot(settings.root, path.segments);
+  if (!resolved) return notFound(request, settings);
   // A symlink inside the root may lead into a hidden directory: check where it really goes too.
   if (!hiddenAllowed && resolved.relative && hasHiddenSegment(resolved.relative)) {
-    return await hidden(request, settings);
+    return hidden(request, settings);
   }
-  const info = await Deno.stat(resolved.real);
+  const info = Deno.statSync(resolved.real);
   if (info.isDirectory) {
     if (!path.trailingSlash) return redirectToDirectory(path.segments, search);
-    const index = await findFile(settings.root, [...path.segments, "index.html"]);
-    if (index) return await fileResponse(request, index, settings);
-    if (!settings.dirListing) return await notFound(request, settings);
+    const index = findFile(settings.root, [...path.segments, "index.html"]);
+    if (index) return fileResponse(request, index, settings);
+    if (!settings.dirListing) return notFound(request, settings);
     return await listing(request, path.segments, resolved.real, settings);
   }
   // Only regular files: opening a FIFO or a device could block or never end. A file asked for
   // as a directory ("/a.txt/") is absent, as on disk (ENOTDIR), so relative links never break.
-  if (!info.isFile || path.trailingSlash) return await notFound(request, settings);
-  return await fileResponse(request, { path: resolved.real, info }, settings);
+  if (!info.isFile || path.trailingSlash) return notFound(request, settings);
+  return fileResponse(request, { path: resolved.real, info }, settings);
 }
 
 /**
@@ -167,7 +167,7 @@ async function listing(
   return bytesResponse(listingHtml(segments, entries), 200, headers);
 }
 
-function hidden(request: Request, settings: Settings): Promise<Response> | Response {
+function hidden(request: Request, settings: Settings): Response {
   return settings.dotfiles === "deny" ? plainResponse(403) : notFound(request, settings);
 }
 
@@ -175,13 +175,13 @@ function hidden(request: Request, settings: Settings): Promise<Response> | Respo
  * Not found: with `spa`, a request for an HTML page gets /index.html (client-side routing);
  * otherwise the root's 404.html if there is one, else a plain 404.
  */
-async function notFound(request: Request, settings: Settings): Promise<Response> {
+function notFound(request: Request, settings: Settings): Response {
   if (settings.spa && acceptsHtml(request)) {
-    const index = await findFile(settings.root, ["index.html"]);
-    if (index) return await fileResponse(request, index, settings);
+    const index = findFile(settings.root, ["index.html"]);
+    if (index) return fileResponse(request, index, settings);
   }
-  const page = await findFile(settings.root, ["404.html"]);
-  if (page) return await fileResponse(request, page, { ...settings, status: 404 });
+  const page = findFile(settings.root, ["404.html"]);
+  if (page) return fileResponse(request, page, { ...settings, status: 404 });
   return plainResponse(404);
 }
 
@@ -193,11 +193,11 @@ function acceptsHtml(request: Request): boolean {
 }
 
 /** A regular file at fixed segments below the root (index.html, 404.html), or null. */
-async function findFile(root: Root, segments: string[]): Promise<FileTarget | null> {
+function findFile(root: Root, segments: string[]): FileTarget | null {
   try {
-    const resolved = await resolveInRoot(root, segments);
+    const resolved = resolveInRoot(root, segments);
     if (!resolved) return null;
-    const info = await Deno.stat(resolved.real);
+    const info = Deno.statSync(resolved.real);
     return info.isFile ? { path: resolved.real, info } : null;
   } catch (error) {
     if (fsErrorStatus(error) === null) throw error;
