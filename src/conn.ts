@@ -71,6 +71,9 @@ export class Connection {
     this.#ctx = ctx;
     this.#reader = new BufferedReader(conn);
     this.#writer = new BufferedWriter(conn);
+    // Answers are gathered into whole writes already; Nagle would only hold back the last piece
+    // of a streamed body (or a pipelined batch) waiting for an ACK.
+    if (info.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
   }
 
   /** Serves requests until the peer leaves, an error closes the connection, or shutdown. */
@@ -295,12 +298,12 @@ export class Connection {
         framing = declared !== null ? { kind: "length", length: declared } : { kind: "none" };
       } else if (reader === null) {
         framing = { kind: "length", length: 0 };
-      } else if (declared !== null) {
-        framing = { kind: "length", length: declared };
-        ahead.done = false;
       } else {
+        // The chunks ready now leave with the head in one write, whether or not the length was
+        // declared: a head and a small body in two writes stall on Nagle and delayed ACKs.
         ahead = await readAhead(reader);
-        if (ahead.done) framing = { kind: "length", length: byteLength(ahead.chunks) };
+        if (declared !== null) framing = { kind: "length", length: declared };
+        else if (ahead.done) framing = { kind: "length", length: byteLength(ahead.chunks) };
         else if (head.method === "HEAD") framing = { kind: "none" };
         else if (head.minor === 1) framing = { kind: "chunked" };
         else framing = { kind: "close" };
