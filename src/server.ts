@@ -2,7 +2,7 @@
  * `serve()`: the listener, the accept loop, the registry of open connections, the connection limit
  * and graceful shutdown. One `Connection` per accepted client, each running on its own.
  */
-import { type ConnContext, Connection } from "./conn.ts";
+import { type ConnContext, Connection, DeadlineTicker } from "./conn.ts";
 import { defaultOnError } from "./dispatch.ts";
 import { drainDelay, frontHandler } from "./front.ts";
 import { proxyPolicy } from "./proxy_conn.ts";
@@ -60,15 +60,17 @@ class Server implements HttpServer {
     this.addr = bound instanceof Promise
       ? { transport: "unix", path: options.path! }
       : bound.listener.addr;
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#ctx = {
       handler: front,
       onError: options.onError ?? defaultOnError,
-      limits: { ...DEFAULT_LIMITS, ...options.limits },
+      limits,
       scheme: options.cert === undefined ? "http" : "https",
       defaultHost: this.addr.transport === "tcp"
         ? formatHostPort(this.addr.hostname, this.addr.port)
         : "localhost",
       proxyProtocol,
+      deadlines: new DeadlineTicker(limits),
     };
     const onListen = options.onListen ??
       ((addr: Deno.Addr) => console.log(`Listening on ${listenerUrl(addr, this.#ctx.scheme)}`));
