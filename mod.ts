@@ -34,6 +34,9 @@ export type {
   ServeOptions,
   ServerStats,
   Transport,
+  TrustProxyOptions,
 } from "./src/options.ts";
+export { parseProxyHeader } from "./src/proxy.ts";
+export type { ProxyHeader, ProxyParseResult } from "./src/proxy.ts";
 export { serveWorkers } from "./src/workers.ts";
 export type { ServeWorkersOptions, WorkerPool } from "./src/workers.ts";

@@ -9,6 +9,7 @@ import { serve } from "./server.ts";
 import { formatHostPort, listenerUrl } from "./listeners.ts";
 import { serveDatagram } from "./datagram.ts";
 import type { ServeHandler, ServeOptions } from "./options.ts";
+import { CidrList } from "./ip.ts";
 import type { DotfilesPolicy, FileServerOptions } from "./static/mod.ts";
 import { LOG_FORMATS, type LogFormat } from "./log.ts";
 import cliHandler, { writeLine } from "./cli_handler.ts";
@@ -35,6 +36,16 @@ Flags:
   --header 'N: V'       add a header to every response (repeatable)
   --no-compress         no gzip/brotli, neither precompressed nor on the fly (default: on)
   --log FORMAT          access log on stdout: common | combined | json | off (default: common)
+  --trust-proxy CIDR    believe forwarding headers from these proxies (repeatable, or
+                        comma-separated; default: none, the headers are ignored)
+  --forwarded-headers F x-forwarded | forwarded (RFC 7239): which family the proxies write
+                        (default: x-forwarded)
+  --proxy-protocol      each connection starts with a PROXY protocol v1/v2 header (HAProxy
+                        send-proxy, TCP and Unix listeners); from --trust-proxy peers only,
+                        if given, else from every peer (default: off)
+  --health PATH         answer PATH with 200, and 503 once shutdown begins (default: none)
+  --drain-delay MS      on SIGTERM, serve on this long (health 503) before closing the
+                        listener (default: 5000 with --health, else 0)
   -h, --help            show this help and exit
 `;
 
@@ -53,7 +64,14 @@ export interface CliConfig {
   workers: number;
   log: LogFormat;
   files: FileServerOptions;
+  /** Behind a load balancer: PROXY protocol, forwarding headers, health check, drain delay. */
+  deploy: DeployOptions;
 }
+
+export type DeployOptions = Pick<
+  ServeOptions,
+  "proxyProtocol" | "trustProxy" | "health" | "drainDelay"
+>;
 
 const OPTIONS = {
   port: { type: "string", default: "8000" },
@@ -72,6 +90,11 @@ const OPTIONS = {
   header: { type: "string", multiple: true },
   "no-compress": { type: "boolean", default: false },
   log: { type: "string", default: "common" },
+  "trust-proxy": { type: "string", multiple: true },
+  "forwarded-headers": { type: "string", default: "x-forwarded" },
+  "proxy-protocol": { type: "boolean", default: false },
+  health: { type: "string" },
+  "drain-delay": { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const satisfies ParseArgsOptionsConfig;
 
@@ -103,6 +126,9 @@ export function parseCli(args: string[]): CliConfig | null {
     certFile: values.cert,
     keyFile: values.key,
   };
+  if (values["proxy-protocol"] && values.cert !== undefined) {
+    throw new UsageError("--proxy-protocol cannot go with --cert: the header comes before TLS");
+  }
   const listeners: ListenerSpec[] = [tcp];
   if (values.unix !== undefined) listeners.push({ kind: "unix", path: values.unix });
   return {
@@ -121,7 +147,42 @@ export function parseCli(args: string[]): CliConfig | null {
       headers: (values.header ?? []).map(parseHeaderFlag),
       compress: !values["no-compress"],
     },
+    deploy: deployOptions(values),
   };
+}
+
+function deployOptions(values: {
+  "trust-proxy"?: string[];
+  "forwarded-headers": string;
+  "proxy-protocol": boolean;
+  health?: string;
+  "drain-delay"?: string;
+}): DeployOptions {
+  const trusted = (values["trust-proxy"] ?? []).flatMap((flag) => flag.split(","))
+    .map((entry) => entry.trim());
+  try {
+    new CidrList(trusted);
+  } catch (error) {
+    throw new UsageError(`--trust-proxy: ${(error as Error).message}`);
+  }
+  const headers = values["forwarded-headers"];
+  if (headers !== "x-forwarded" && headers !== "forwarded") {
+    throw new UsageError(`--forwarded-headers must be x-forwarded or forwarded, not "${headers}"`);
+  }
+  const health = values.health;
+  if (health !== undefined && !health.startsWith("/")) {
+    throw new UsageError(`--health must be a path starting with "/", not "${health}"`);
+  }
+  const deploy: DeployOptions = {};
+  if (trusted.length > 0) deploy.trustProxy = { trusted, headers };
+  if (values["proxy-protocol"]) {
+    deploy.proxyProtocol = trusted.length > 0 ? { trusted } : true;
+  }
+  if (health !== undefined) deploy.health = health;
+  if (values["drain-delay"] !== undefined) {
+    deploy.drainDelay = integerFlag("drain-delay", values["drain-delay"], 0, 3_600_000);
+  }
+  return deploy;
 }
 
 function integerFlag(name: string, value: string, min: number, max: number): number {
@@ -150,9 +211,9 @@ function displayRoot(root: string): string {
   return root.replace(/(.)\/+$/, "$1");
 }
 
-function listenOptions(spec: ListenerSpec): ServeOptions {
-  if (spec.kind === "unix") return { path: spec.path };
-  const options: ServeOptions = { hostname: spec.hostname, port: spec.port };
+function listenOptions(spec: ListenerSpec, deploy: DeployOptions): ServeOptions {
+  if (spec.kind === "unix") return { path: spec.path, ...deploy };
+  const options: ServeOptions = { hostname: spec.hostname, port: spec.port, ...deploy };
   if (spec.certFile !== undefined && spec.keyFile !== undefined) {
     options.cert = readFlagFile("cert", spec.certFile);
     options.key = readFlagFile("key", spec.keyFile);
@@ -219,7 +280,7 @@ export async function main(args: string[]): Promise<void> {
   const workers = config.workers;
   const running: Stoppable[] = [];
   for (const spec of config.listeners) {
-    const options = listenOptionsOrFail(spec);
+    const options = listenOptionsOrFail(spec, config.deploy);
     const scheme = options.cert ? "https" : "http";
     const onListen = (addr: Deno.Addr) =>
       writeLine(
@@ -280,9 +341,9 @@ export async function main(args: string[]): Promise<void> {
   handleSignals(running);
 }
 
-function listenOptionsOrFail(spec: ListenerSpec): ServeOptions {
+function listenOptionsOrFail(spec: ListenerSpec, deploy: DeployOptions): ServeOptions {
   try {
-    return listenOptions(spec);
+    return listenOptions(spec, deploy);
   } catch (error) {
     fail(describe(error), 1);
   }

@@ -160,15 +160,13 @@ function parseV2(buf: Uint8Array, maxBytes: number): ProxyParseResult {
   const block = buf.subarray(V2_HEADER_BYTES, length);
 
   // §2.2: LOCAL "the receiver must accept this connection as valid and must use the real
-  // connection endpoints and discard the protocol block including the family".
-  if (command === 0) {
-    return v2Complete(length, "local", null, null);
+  // connection endpoints and discard the protocol block including the family"; UNSPEC likewise.
+  if (command === 0 || famProto === 0x00) {
+    return v2Complete(length, command === 0 ? "local" : "proxy", null, null);
   }
   let source: Deno.Addr | null = null, destination: Deno.Addr | null = null;
   let used = 0;
   switch (famProto) {
-    case 0x00: // UNSPEC: as LOCAL, the real endpoints are used.
-      break;
     case 0x11: // TCP over IPv4
       used = ADDRESS_BYTES.inet;
       if (blockBytes < used) return error("v2 block too short for IPv4 addresses");

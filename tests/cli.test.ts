@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { HELP, parseCli, UsageError } from "../src/cli.ts";
 import { run } from "./helpers.ts";
+import { serveCommand, startCli } from "./cli_helpers.ts";
 
 Deno.test("parseCli: defaults and every flag", () => {
   const defaults = parseCli([])!;
@@ -30,6 +31,7 @@ Deno.test("parseCli: defaults and every flag", () => {
       headers: [],
       compress: true,
     },
+    deploy: {},
   });
   const all = parseCli([
     "site",
@@ -61,6 +63,15 @@ Deno.test("parseCli: defaults and every flag", () => {
     "--no-compress",
     "--log",
     "json",
+    "--trust-proxy",
+    "10.0.0.0/8,::1",
+    "--trust-proxy=192.0.2.7",
+    "--forwarded-headers",
+    "forwarded",
+    "--health",
+    "/healthz",
+    "--drain-delay",
+    "250",
   ])!;
   assert.deepEqual(all, {
     root: "site",
@@ -81,6 +92,17 @@ Deno.test("parseCli: defaults and every flag", () => {
       headers: [["X-A", "1"], ["X-B", "two words"]],
       compress: false,
     },
+    deploy: {
+      trustProxy: { trusted: ["10.0.0.0/8", "::1", "192.0.2.7"], headers: "forwarded" },
+      health: "/healthz",
+      drainDelay: 250,
+    },
+  });
+  // --proxy-protocol (not with --cert): from --trust-proxy peers when given, else from any.
+  assert.deepEqual(parseCli(["--proxy-protocol"])!.deploy, { proxyProtocol: true });
+  assert.deepEqual(parseCli(["--proxy-protocol", "--trust-proxy", "10.0.0.0/8"])!.deploy, {
+    proxyProtocol: { trusted: ["10.0.0.0/8"] },
+    trustProxy: { trusted: ["10.0.0.0/8"], headers: "x-forwarded" },
   });
   assert.equal(parseCli(["--help"]), null);
   assert.equal(parseCli(["-h"]), null);
@@ -101,6 +123,12 @@ Deno.test("parseCli: mistakes are one-line usage errors", () => {
     [["--header", "no colon"], /--header must look like 'Name: value'/],
     [["--header", "Bad Name: x"], /--header/],
     [["a", "b"], /one ROOT/],
+    [["--trust-proxy", "10.0.0.0/33"], /--trust-proxy: "10\.0\.0\.0\/33" is not an IP/],
+    [["--trust-proxy", "localhost"], /--trust-proxy/],
+    [["--forwarded-headers", "x-real-ip"], /--forwarded-headers must be x-forwarded or forwarded/],
+    [["--health", "healthz"], /--health must be a path starting with "\/"/],
+    [["--drain-delay", "soon"], /--drain-delay must be an integer/],
+    [["--proxy-protocol", "--cert", "c", "--key", "k"], /--proxy-protocol cannot go with --cert/],
   ];
   for (const [args, message] of table) {
     assert.throws(() => parseCli(args), (error: Error) => {
@@ -111,61 +139,6 @@ Deno.test("parseCli: mistakes are one-line usage errors", () => {
     });
   }
 });
-
-/** The serve task's command from deno.json, with this Deno binary. */
-async function serveCommand(): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
-  const [deno, ...args] = (config.tasks.serve as string).split(/\s+/);
-  assert.equal(deno, "deno");
-  return args;
-}
-
-interface CliProcess extends AsyncDisposable {
-  child: Deno.ChildProcess;
-  /** The next stdout line (null at end of output). */
-  nextLine(): Promise<string | null>;
-  stderr(): Promise<string>;
-}
-
-async function startCli(args: string[]): Promise<CliProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...await serveCommand(), ...args],
-    cwd: new URL("..", import.meta.url),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
-  return {
-    child,
-    async nextLine() {
-      for (;;) {
-        const newline = buffered.indexOf("\n");
-        if (newline >= 0) {
-          const line = buffered.slice(0, newline);
-          buffered = buffered.slice(newline + 1);
-          return line;
-        }
-        const { done, value } = await lines.read();
-        if (done) return buffered === "" ? null : buffered;
-        buffered += value;
-      }
-    },
-    stderr: () => new Response(child.stderr).text(),
-    async [Symbol.asyncDispose]() {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // already exited
-      }
-      await child.status;
-      await lines.cancel().catch(() => {});
-      await child.stderr.cancel().catch(() => {});
-    },
-  };
-}
 
 /** Runs the task to completion (for the cases that exit at once). */
 async function runCli(args: string[]) {
@@ -209,6 +182,11 @@ Deno.test("--help lists every flag with its default and exits 0", async () => {
     "--header",
     "--spa",
     "--follow-symlinks",
+    "--trust-proxy",
+    "--forwarded-headers",
+    "--proxy-protocol",
+    "--health",
+    "--drain-delay",
   ];
   for (const flag of flags) assert.ok(stdout.includes(`  ${flag}`), flag);
   for (
