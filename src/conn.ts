@@ -25,6 +25,7 @@ import {
   encodeError,
   encodeHead,
   LAST_CHUNK,
+  latin1Bytes,
   parseDeclaredLength,
   type ResponseFraming,
   statusHasNoBody,
@@ -317,22 +318,22 @@ export class Connection {
       }
       if (framing.kind === "close") keepAlive = false;
 
-      let headText: string;
+      let headBytes: Uint8Array;
       try {
-        headText = encodeHead(
+        headBytes = latin1Bytes(encodeHead(
           head.minor,
           status,
           response.statusText,
           response.headers,
           framing,
           !keepAlive,
-        );
+        ));
       } catch (error) {
         // A header that would split the response: nothing of it is written, a 500 goes instead.
         await this.#fail(error, head.minor);
         return false;
       }
-      await this.#writer.push(encoder.encode(headText));
+      await this.#writer.push(headBytes);
       if (omitBody || reader === null) return keepAlive;
       const complete = await this.#writeBody(reader, framing, ahead);
       return keepAlive && complete;
