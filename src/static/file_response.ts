@@ -2,6 +2,7 @@
  * The response for one regular file: choosing the representation (identity, a precompressed
  * sibling, or compression on the fly), its validators, conditional requests and ranges.
  */
+import type { FileCache } from "./cache.ts";
 import { type BodyPart, fileStream, readWhole, WHOLE_READ_LIMIT } from "./body.ts";
 import { type Coding, CODINGS, compress, MIN_COMPRESS_SIZE, SIBLING_SUFFIX } from "./compress.ts";
 import { evaluatePreconditions, httpDate, ifRangeHolds, validatorsOf } from "./conditional.ts";
@@ -25,6 +26,8 @@ export interface FileResponseOptions {
   cacheControl: string | null;
   /** Status of a full response: 200, or 404 for a custom not-found page. */
   status?: number;
+  /** Where small files' bytes are kept between requests. */
+  cache: FileCache;
 }
 
 /** What is actually sent: which file's bytes, in which coding, and whether coded on the fly. */
@@ -74,7 +77,7 @@ export function fileResponse(
     }
     if (range.kind === "ranges") return partialResponse(chosen.file, range.ranges, headers);
   }
-  return fullResponse(request, chosen, status, headers);
+  return fullResponse(request, chosen, status, headers, options.cache);
 }
 
 /** 206 with one range, or with several as multipart/byteranges (§14.6). */
@@ -99,6 +102,7 @@ function fullResponse(
   { file, coding, onTheFly }: Representation,
   status: number,
   headers: Headers,
+  cache: FileCache,
 ): Response {
   const size = file.info.size;
   const whole = [{ first: 0, last: size - 1 }];
@@ -112,7 +116,7 @@ function fullResponse(
     return new Response(null, { status, headers });
   }
   if (size <= WHOLE_READ_LIMIT) {
-    const bytes = readWhole(file.path, size);
+    const bytes = cache.read(file.path, file.info, () => readWhole(file.path, size));
     headers.set("content-length", String(bytes.length));
     return new Response(bytes, { status, headers });
   }

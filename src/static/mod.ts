@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { FileCache } from "./cache.ts";
 import { fileResponse, type FileResponseOptions, type FileTarget } from "./file_response.ts";
 import { LISTING_CSP, listingHtml, listingJson, prefersJson, readListing } from "./listing.ts";
 import { parseWeightedList } from "./negotiate.ts";
@@ -89,6 +90,7 @@ export function fileServer(
     headers,
     spa: options.spa ?? false,
     compress: options.compress ?? true,
+    cache: new FileCache(),
   };
   return async (request) => decorate(await route(request, settings), settings);
 }
@@ -119,13 +121,13 @@ async function servePath(
 ): Promise<Response> {
   const hiddenAllowed = settings.dotfiles === "allow";
   if (!hiddenAllowed && hasHiddenSegment(path.segments)) return hidden(request, settings);
-  const resolved = resolveInRoot(settings.root, path.segments);
-  if (!resolved) return notFound(request, settings);
+  const found = settings.cache.resolve(settings.root, path.segments);
+  if (!found) return notFound(request, settings);
+  const { resolved, info } = found;
   // A symlink inside the root may lead into a hidden directory: check where it really goes too.
   if (!hiddenAllowed && resolved.relative && hasHiddenSegment(resolved.relative)) {
     return hidden(request, settings);
   }
-  const info = Deno.statSync(resolved.real);
   if (info.isDirectory) {
     if (!path.trailingSlash) return redirectToDirectory(path.segments, search);
     const index = findFile(settings.root, [...path.segments, "index.html"]);

@@ -94,8 +94,12 @@ export interface Resolved {
  * …) propagate; `fsErrorStatus` maps them.
  */
 export function resolveInRoot(root: Root, segments: readonly string[]): Resolved | null {
-  const candidate = segments.length === 0 ? root.real : joinBelow(root.real, segments);
-  return confine(root, Deno.realPathSync(candidate));
+  return confine(root, Deno.realPathSync(candidatePath(root, segments)));
+}
+
+/** The path on disk that segments below the root name, before any symlink is resolved. */
+export function candidatePath(root: Root, segments: readonly string[]): string {
+  return segments.length === 0 ? root.real : joinBelow(root.real, segments);
 }
 
 /**
