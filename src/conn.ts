@@ -19,6 +19,14 @@ import {
 } from "./parse.ts";
 import { type BodyFraming, IncomingBody, requestFraming } from "./decode.ts";
 import { buildRequest } from "./request.ts";
+import {
+  type BodyReader,
+  EMPTY_READER,
+  FileBodyReader,
+  type KnownBody,
+  knownBody,
+  knownLength,
+} from "./body_source.ts";
 import { dispatch, isResponse } from "./dispatch.ts";
 import {
   encodeChunk,
@@ -290,9 +298,9 @@ export class Connection {
   ): Promise<boolean> {
     const status = response.status;
     const omitBody = head.method === "HEAD" || statusHasNoBody(status);
-    const stream = response.body;
     const declared = parseDeclaredLength(response.headers.get("content-length"));
-    const reader = stream && !statusHasNoBody(status) ? stream.getReader() : null;
+    const known = statusHasNoBody(status) ? null : knownBody(response);
+    const reader = known !== null ? knownReader(known, omitBody) : streamReader(response);
     try {
       let framing: ResponseFraming;
       let ahead: ReadAhead = { chunks: [], done: true, pending: null };
@@ -300,6 +308,12 @@ export class Connection {
         framing = status === 304 && declared !== null
           ? { kind: "length", length: declared }
           : { kind: "none" };
+      } else if (known !== null) {
+        // A body the handler described (body_source.ts): its length is known without reading
+        // it. Bytes leave with the head; a file follows it from the reader's reused buffer.
+        framing = { kind: "length", length: declared ?? knownLength(known) };
+        if (known.kind === "bytes") ahead.chunks = [known.bytes];
+        else ahead.done = false;
       } else if (reader === null && head.method === "HEAD") {
         // A HEAD answer may announce the GET's length (RFC 9110 §9.3.2); without one, it says
         // nothing rather than a wrong 0.
@@ -344,7 +358,7 @@ export class Connection {
 
   /** Writes the body in its framing; returns false if it did not match its declared length. */
   async #writeBody(
-    reader: ReadableStreamDefaultReader<Uint8Array>,
+    reader: BodyReader,
     framing: ResponseFraming,
     ahead: ReadAhead,
   ): Promise<boolean> {
@@ -485,7 +499,7 @@ interface ReadAhead {
  * Reads the chunks that are ready now (up to a bound), so that a body of known size gets a
  * Content-Length instead of chunked framing — as Go does for handlers that finish before a flush.
  */
-async function readAhead(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<ReadAhead> {
+async function readAhead(reader: BodyReader): Promise<ReadAhead> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
@@ -499,6 +513,17 @@ async function readAhead(reader: ReadableStreamDefaultReader<Uint8Array>): Promi
     if (size >= READ_AHEAD_BYTES) return { chunks, done: false, pending: null };
     size += result.value.length;
   }
+}
+
+/** The reader of a response's own body stream, or null when it has none (or may not). */
+function streamReader(response: Response): BodyReader | null {
+  const stream = response.body;
+  return stream && !statusHasNoBody(response.status) ? stream.getReader() : null;
+}
+
+/** The reader of a body the handler described; nothing is opened when no body is sent. */
+function knownReader(known: KnownBody, omitBody: boolean): BodyReader {
+  return known.kind === "file" && !omitBody ? new FileBodyReader(known) : EMPTY_READER;
 }
 
 function byteLength(chunks: Uint8Array[]): number {

@@ -2,6 +2,7 @@
  * The response for one regular file: choosing the representation (identity, a precompressed
  * sibling, or compression on the fly), its validators, conditional requests and ranges.
  */
+import { labelBody } from "../body_source.ts";
 import type { FileCache } from "./cache.ts";
 import { type BodyPart, fileStream, readWhole, WHOLE_READ_LIMIT } from "./body.ts";
 import { type Coding, CODINGS, compress, MIN_COMPRESS_SIZE, SIBLING_SUFFIX } from "./compress.ts";
@@ -93,7 +94,9 @@ function partialResponse(file: FileTarget, ranges: ByteRange[], headers: Headers
     headers.set("content-type", multipart.contentType);
     headers.set("content-length", String(multipart.length));
   }
-  return new Response(fileStream(file.path, parts), { status: 206, headers });
+  const response = new Response(fileStream(file.path, parts), { status: 206, headers });
+  if (ranges.length > 1) return response;
+  return labelBody(response, { kind: "file", path: file.path, ...ranges[0] });
 }
 
 /** The whole representation: small files in one buffer, large ones streamed, coded ones piped. */
@@ -118,10 +121,11 @@ function fullResponse(
   if (size <= WHOLE_READ_LIMIT) {
     const bytes = cache.read(file.path, file.info, () => readWhole(file.path, size));
     headers.set("content-length", String(bytes.length));
-    return new Response(bytes, { status, headers });
+    return labelBody(new Response(bytes, { status, headers }), { kind: "bytes", bytes });
   }
   headers.set("content-length", String(size));
-  return new Response(fileStream(file.path, whole), { status, headers });
+  const response = new Response(fileStream(file.path, whole), { status, headers });
+  return labelBody(response, { kind: "file", path: file.path, first: 0, last: size - 1 });
 }
 
 /**
