@@ -33,7 +33,6 @@ import {
   encodeError,
   encodeHead,
   LAST_CHUNK,
-  latin1Bytes,
   parseDeclaredLength,
   type ResponseFraming,
   statusHasNoBody,
@@ -332,9 +331,8 @@ export class Connection {
       }
       if (framing.kind === "close") keepAlive = false;
 
-      let headBytes: Uint8Array;
       try {
-        headBytes = latin1Bytes(encodeHead(
+        await this.#writer.pushLatin1(encodeHead(
           head.minor,
           status,
           response.statusText,
@@ -347,7 +345,6 @@ export class Connection {
         await this.#fail(error, head.minor);
         return false;
       }
-      await this.#writer.push(headBytes);
       if (omitBody || reader === null) return keepAlive;
       const complete = await this.#writeBody(reader, framing, ahead);
       return keepAlive && complete;

@@ -125,22 +125,6 @@ export function encodeHead(
   return head + "\r\n";
 }
 
-/**
- * A response head as bytes, one byte per character. Header names, values and the reason phrase
- * are ByteStrings (every character below 256), so this is exactly the bytes they stand for (what
- * Deno.serve sends too); UTF-8 would turn an obs-text byte into two. A loop in JavaScript beats
- * a TextEncoder call for a head this short (the encoder op was 6% of the hello-world profile).
- */
-export function latin1Bytes(text: string): Uint8Array<ArrayBuffer> {
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code > 0xff) throw new HttpError(500, "response head has a character beyond Latin-1");
-    bytes[i] = code;
-  }
-  return bytes;
-}
-
 /** A Content-Length set by a handler: used only if it is a plain number. */
 export function parseDeclaredLength(value: string | null): number | null {
   return value !== null && /^[0-9]{1,15}$/.test(value) ? Number(value) : null;

@@ -8,7 +8,7 @@
  * way: the views point into the buffer and stay valid until the next call on the reader.
  *
  * `BufferedWriter` does the opposite job: it gathers small writes (a response head, a short body,
- * the answers to a pipelined batch) so that they leave in one `write` call.
+ * the answers to a pipelined batch) in one reused buffer so that they leave in one `write` call.
  */
 
 /** The part of `Deno.Conn` the reader needs (a test can pass any object with `read`). */
@@ -221,15 +221,18 @@ export async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void>
 
 /** Bytes above which `BufferedWriter` stops gathering and writes what it holds. */
 const GATHER_LIMIT_BYTES = 64 * 1024;
+/** First size of a writer's buffer; it doubles when a response needs more. */
+const INITIAL_GATHER_BYTES = 4 * 1024;
 
 /**
- * Gathers writes and sends them in one `write`. `push` keeps a reference to the bytes: the caller
- * must not change them before the next `flush`.
+ * Gathers writes into one buffer per connection, reused from one write to the next, and sends
+ * them in one `write`. Pieces are copied in, so a caller may reuse its bytes at once.
  */
 export class BufferedWriter {
   #sink: ByteSink;
-  #pending: Uint8Array[] = [];
-  #pendingBytes = 0;
+  /** The gathering buffer; null while a write holds it (or before the first push). */
+  #buf: Uint8Array<ArrayBuffer> | null = null;
+  #used = 0;
   #bytesWritten = 0;
 
   constructor(sink: ByteSink) {
@@ -237,7 +240,7 @@ export class BufferedWriter {
   }
 
   get pendingBytes(): number {
-    return this.#pendingBytes;
+    return this.#used;
   }
 
   /** Bytes handed to the socket so far. */
@@ -246,8 +249,8 @@ export class BufferedWriter {
   }
 
   /**
-   * Queues `bytes`; writes everything at once when the gathered size passes the limit. A large
-   * piece is written on its own after what is queued: one more syscall is cheaper than copying it.
+   * Queues `bytes`; writes what is gathered first when they would pass the limit. A large piece
+   * is written on its own after what is queued: one more syscall is cheaper than copying it.
    */
   async push(bytes: Uint8Array): Promise<void> {
     if (bytes.length === 0) return;
@@ -256,28 +259,52 @@ export class BufferedWriter {
       this.#bytesWritten += bytes.length;
       return writeAll(this.#sink, bytes);
     }
-    this.#pending.push(bytes);
-    this.#pendingBytes += bytes.length;
-    if (this.#pendingBytes >= GATHER_LIMIT_BYTES) await this.flush();
+    if (this.#used + bytes.length > GATHER_LIMIT_BYTES) await this.flush();
+    this.#room(bytes.length).set(bytes, this.#used);
+    this.#used += bytes.length;
   }
 
-  /** Sends everything queued, as one write when there are several pieces. */
-  async flush(): Promise<void> {
-    if (this.#pendingBytes === 0) return;
-    const pieces = this.#pending;
-    let bytes = pieces[0];
-    if (pieces.length > 1) {
-      bytes = new Uint8Array(this.#pendingBytes);
-      let off = 0;
-      for (const piece of pieces) {
-        bytes.set(piece, off);
-        off += piece.length;
-      }
+  /**
+   * Queues `text` one byte per character: a response head, whose names, values and reason are
+   * ByteStrings. Written straight into the buffer, with no TextEncoder call and no array of its
+   * own. A character above 255 throws a RangeError, and nothing of `text` is queued.
+   */
+  async pushLatin1(text: string): Promise<void> {
+    if (this.#used + text.length > GATHER_LIMIT_BYTES) await this.flush();
+    const buf = this.#room(text.length);
+    const start = this.#used;
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code > 0xff) throw new RangeError("a response head character beyond Latin-1");
+      buf[start + i] = code;
     }
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#used += text.length;
+  }
+
+  /** Sends everything queued in one write. */
+  async flush(): Promise<void> {
+    if (this.#used === 0) return;
+    const buf = this.#buf!;
+    const bytes = buf.subarray(0, this.#used);
+    // The buffer is the write's until it completes: a push meanwhile gets a buffer of its own.
+    this.#buf = null;
+    this.#used = 0;
     this.#bytesWritten += bytes.length;
     await writeAll(this.#sink, bytes);
+    this.#buf ??= buf;
+  }
+
+  /** The buffer, with room for `n` more bytes after the queued ones. */
+  #room(n: number): Uint8Array<ArrayBuffer> {
+    const needed = this.#used + n;
+    if (this.#buf === null || this.#buf.length < needed) {
+      let size = this.#buf?.length ?? INITIAL_GATHER_BYTES;
+      while (size < needed) size *= 2;
+      const bigger = new Uint8Array(size);
+      if (this.#buf !== null) bigger.set(this.#buf.subarray(0, this.#used));
+      this.#buf = bigger;
+    }
+    return this.#buf;
   }
 }
 
