@@ -1,6 +1,6 @@
 /** The read-until-full loop and write gathering, over sources that return a few bytes per read. */
 import assert from "node:assert/strict";
-import { BufferedReader, BufferedWriter, indexOfSequence } from "../src/io.ts";
+import { BufferedReader, BufferedWriter, concatBytes, indexOfSequence } from "../src/io.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -103,16 +103,6 @@ Deno.test("BufferedWriter: gathers pushes into one write and survives partial wr
   await writer.push(encoder.encode("\r\nbody"));
   assert.equal(writes.length, 0, "nothing written before flush");
   await writer.flush();
-  assert.equal(decoder.decode(concat(writes)), "HTTP/1.1 200 OK\r\n\r\nbody");
+  assert.equal(decoder.decode(concatBytes(writes)), "HTTP/1.1 200 OK\r\n\r\nbody");
   assert.equal(writer.pendingBytes, 0);
 });
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}

@@ -2,6 +2,8 @@
  * Building PROXY protocol headers for tests, written from the spec's layout (not from the parser):
  * v1 lines as text, v2 headers byte by byte.
  */
+import { concatBytes } from "../src/io.ts";
+
 const encoder = new TextEncoder();
 
 export const SIGNATURE = [0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a];
@@ -58,12 +60,7 @@ export function groups(...g: number[]): number[] {
   return g.flatMap(u16);
 }
 
+/** The parts in one array (variadic, for building headers in tests). */
 export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
