@@ -253,7 +253,7 @@ async function main(): Promise<void> {
       versions: await versions(REPO),
       results,
     };
-    await Deno.writeTextFile(o.out, renderReport(report));
+    await Deno.writeTextFile(o.out, renderReport(report) + await companionReports());
     console.error(`bench: wrote ${o.out}`);
     if (o.full) {
       const readme = `${BENCH}README.md`;
@@ -278,4 +278,20 @@ if (import.meta.main) {
     console.error(`bench: ${(error as Error).message}`);
     Deno.exit(1);
   }
+}
+
+/**
+ * The figures measured by the other bench tasks (`deno task soak`, `deno task bench:bigfile`),
+ * copied into results.md from their own reports so that one file holds every number; each keeps
+ * the date of its own run.
+ */
+async function companionReports(): Promise<string> {
+  let text = "";
+  for (const name of ["soak-results.md", "bigfile-results.md"]) {
+    const report = await Deno.readTextFile(`${BENCH}${name}`).catch(() => null);
+    if (report === null) continue;
+    // Their headings move one level down, under this report's title.
+    text += `\n${report.trim().replace(/^#/gm, "##")}\n`;
+  }
+  return text;
 }
