@@ -267,26 +267,34 @@ Deno.test("--log json and --log off", async () => {
   }
 });
 
-Deno.test("--unix adds a listener with its own startup line", async () => {
-  const root = await tempRoot();
-  const socket = `${root}.sock`;
-  try {
-    await using cli = await startCli([root, "--port", "0", "--unix", socket]);
-    const lines = [await cli.nextLine(), await cli.nextLine()];
-    assert.match(lines[0]!, /^Listening on http:\/\/127\.0\.0\.1:\d+\/ \(root: /);
-    assert.equal(
-      lines[1],
-      `Listening on http+unix://${encodeURIComponent(socket)}/ (root: ${root})`,
-    );
-    const curl = await run("curl", ["-sS", "--unix-socket", socket, "http://localhost/hello.txt"]);
-    assert.equal(curl.stdout, "hello from the cli");
-    cli.child.kill("SIGTERM");
-    assert.equal((await cli.child.status).code, 0);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-    await Deno.remove(socket).catch(() => {});
-  }
-});
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.test(`--unix adds a listener with its own startup line; ${signal} removes the file`, async () => {
+    const root = await tempRoot();
+    const socket = `${root}.sock`;
+    try {
+      await using cli = await startCli([root, "--port", "0", "--unix", socket]);
+      const lines = [await cli.nextLine(), await cli.nextLine()];
+      assert.match(lines[0]!, /^Listening on http:\/\/127\.0\.0\.1:\d+\/ \(root: /);
+      assert.equal(
+        lines[1],
+        `Listening on http+unix://${encodeURIComponent(socket)}/ (root: ${root})`,
+      );
+      const curl = await run("curl", [
+        "-sS",
+        "--unix-socket",
+        socket,
+        "http://localhost/hello.txt",
+      ]);
+      assert.equal(curl.stdout, "hello from the cli");
+      cli.child.kill(signal);
+      assert.equal((await cli.child.status).code, 0);
+      await assert.rejects(Deno.lstat(socket), Deno.errors.NotFound, "socket file removed");
+    } finally {
+      await Deno.remove(root, { recursive: true });
+      await Deno.remove(socket).catch(() => {});
+    }
+  });
+}
 
 Deno.test("--cert and --key serve HTTPS", async () => {
   const root = await tempRoot();
