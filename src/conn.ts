@@ -83,7 +83,7 @@ export class Connection {
     this.info = info;
     this.#ctx = ctx;
     this.#reader = new BufferedReader(conn);
-    this.#writer = new BufferedWriter(conn);
+    this.#writer = new BufferedWriter({ write: (bytes) => this.#timedWrite(bytes) });
     // Answers are gathered into whole writes already; Nagle would only hold back the last piece
     // of a streamed body (or a pipelined batch) waiting for an ACK.
     if (info.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
@@ -401,6 +401,22 @@ export class Connection {
   }
 
   /**
+   * One socket write under `writeTimeout`: a write waits only while the client does not read, so
+   * a client that stops reading is let go of instead of holding its response forever. (No other
+   * timeout is armed while the connection writes.)
+   */
+  async #timedWrite(bytes: Uint8Array): Promise<number> {
+    const timeout = this.#ctx.limits.writeTimeout;
+    if (timeout <= 0 || this.#deadline !== Infinity) return this.conn.write(bytes);
+    this.#arm(timeout, false);
+    try {
+      return await this.conn.write(bytes);
+    } finally {
+      this.#disarm();
+    }
+  }
+
+  /**
    * Arms the connection's one timeout; `answer408` says whether a request was under way. A field
    * write, not a timer: `ctx.deadlines` checks it (a setTimeout/clearTimeout pair per request cost
    * 7.6% of the hello-world profile).
@@ -441,8 +457,12 @@ export class DeadlineTicker {
   #period: number;
   #interval: ReturnType<typeof setInterval> | undefined;
 
-  constructor(limits: Pick<Limits, "headersTimeout" | "keepAliveTimeout">) {
-    const shortest = Math.min(limits.headersTimeout, limits.keepAliveTimeout);
+  constructor(limits: Pick<Limits, "headersTimeout" | "keepAliveTimeout" | "writeTimeout">) {
+    const shortest = Math.min(
+      limits.headersTimeout,
+      limits.keepAliveTimeout,
+      limits.writeTimeout > 0 ? limits.writeTimeout : Infinity,
+    );
     this.#period = Math.min(MAX_TICK_MS, Math.max(MIN_TICK_MS, Math.floor(shortest / 10)));
   }
 

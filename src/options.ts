@@ -39,6 +39,12 @@ export interface Limits {
   /** Milliseconds an idle keep-alive connection waits for its next request before closing. */
   keepAliveTimeout: number;
   /**
+   * Milliseconds one write to the client may wait for room (the client not reading); then the
+   * connection is closed. Progress restarts the clock, so a slow but moving download is never cut
+   * (nginx's send_timeout). 0 disables it.
+   */
+  writeTimeout: number;
+  /**
    * Milliseconds a handler may take to produce its `Response`; then 503 and close.
    * 0 disables the limit (the default: long polls and slow uploads are legitimate).
    */
@@ -57,6 +63,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxDrainBytes: 256 * 1024,
   headersTimeout: 10_000,
   keepAliveTimeout: 5_000,
+  writeTimeout: 60_000,
   requestTimeout: 0,
   maxConnections: 10_000,
   shutdownGracePeriod: 10_000,

@@ -1,6 +1,7 @@
 /** The connection loop over real sockets: keep-alive, pipelining, desync, errors, limits, timeouts. */
 import assert from "node:assert/strict";
-import { Client, deferred, exchange, parseResponses, startServer } from "./helpers.ts";
+import { Client, deferred, exchange, parseResponses, readToEnd, startServer } from "./helpers.ts";
+import { waitUntil } from "./fuzz/live.ts";
 
 /** Answers with the method and path; records every path it sees. */
 function recorder() {
@@ -472,4 +473,21 @@ Deno.test("HEAD: a bodiless answer announces the handler's length, or none — n
   assert.equal(declared.headers.get("content-length"), "1234");
   assert.equal(unknown.headers.get("content-length"), undefined);
   assert.equal(unknown.headers.get("transfer-encoding"), undefined);
+});
+
+Deno.test("timeout: a client that stops reading is let go of after writeTimeout", async () => {
+  const chunk = new Uint8Array(64 * 1024);
+  const endless = () => new Response(new ReadableStream({ pull: (c) => c.enqueue(chunk) }));
+  await using s = startServer(endless, { limits: { writeTimeout: 200 } });
+  const stuck = await Deno.connect({ hostname: "127.0.0.1", port: s.port });
+  await stuck.write(new TextEncoder().encode(GET("/endless")));
+  // The server fills the socket buffers, then its write waits on this client, which never reads;
+  // after 200 ms without progress the server closes the connection.
+  await waitUntil(() => s.server.stats().connections === 0, "the stuck connection is closed");
+  const received = await readToEnd(stuck);
+  stuck.close();
+  assert.ok(
+    received.length > 0 && received.length < 1 << 30,
+    `${received.length} bytes, then the end`,
+  );
 });

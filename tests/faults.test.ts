@@ -92,8 +92,9 @@ Deno.test("a client that never reads blocks only its own connection", async () =
   for (let i = 0; i < 5; i++) await assertServes(s.port);
   assert.ok(s.server.stats().connections >= 1, "the stuck connection is still open");
   assert.ok(s.server.stats().bytesOut - before < 256 << 20, "the stuck response did not finish");
-  // Nothing frees it but the client leaving (there is no write timeout): closing with unread
-  // data resets the connection, the pending write fails, and the server lets go of everything.
+  // Until writeTimeout (60 s by default; conn.test.ts checks it) only the client leaving frees
+  // it: closing with unread data resets the connection, the pending write fails, and the server
+  // lets go of everything.
   stuck.close();
   await quiescent(s.server, baseline);
 });
