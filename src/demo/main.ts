@@ -117,22 +117,12 @@ export async function main(args: string[]): Promise<void> {
     // Stop accepting first, then end the streams: a stream opened in between is born ended.
     const done = Promise.all(servers.map((server) => server.shutdown()));
     api.events.closeAll();
-    await done;
-    removeSocketFile(unixPath);
+    await done; // closing the Unix listener removed its socket file
     write(`${signal}: ended ${streams} event stream(s), removed ${unixPath}, bye`);
     Deno.exit(0);
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => stop(signal));
-  }
-}
-
-/** The listener removes its file on close; a file left behind is removed here all the same. */
-function removeSocketFile(path: string): void {
-  try {
-    if (Deno.lstatSync(path).isSocket) Deno.removeSync(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
 }
 
