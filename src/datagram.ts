@@ -58,6 +58,7 @@ import { concatBytes } from "./io.ts";
 import { buildRequest } from "./request.ts";
 import { defaultOnError, dispatch } from "./dispatch.ts";
 import { formatHostPort } from "./listeners.ts";
+import { parseIpv6 } from "./ip.ts";
 import {
   DEFAULT_LIMITS,
   type HttpServer,
@@ -557,13 +558,11 @@ export function sourceKey(addr: Deno.Addr): string {
 
 /** The first four groups of an IPv6 address, expanded: its /64 prefix. */
 function ipv6Prefix64(address: string): string {
-  const [left, right] = address.includes("::") ? address.split("::") : [address, null];
-  const groups = (part: string) =>
-    part === "" ? [] : part.split(":").flatMap((g) => g.includes(".") ? ["0", "0"] : [g]);
-  const head = groups(left);
-  const tail = right === null ? [] : groups(right);
-  const full = [...head, ...Array(Math.max(0, 8 - head.length - tail.length)).fill("0"), ...tail];
-  return full.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(":") + "::/64";
+  const bytes = parseIpv6(address);
+  if (bytes === null) return address; // not an address a socket reports: a key of its own
+  const groups: string[] = [];
+  for (let i = 0; i < 8; i += 2) groups.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
+  return `${groups.join(":")}::/64`;
 }
 
 /**

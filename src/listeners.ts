@@ -56,9 +56,14 @@ function pathExists(path: string): boolean {
   }
 }
 
+/** An address as it stands in a URL or a log line: IPv6 literals in brackets (RFC 3986 §3.2.2). */
+export function formatHost(hostname: string): string {
+  return hostname.includes(":") ? `[${hostname}]` : hostname;
+}
+
 /** `host:port` for a URL: IPv6 literals in brackets (RFC 3986 §3.2.2). */
 export function formatHostPort(hostname: string, port: number): string {
-  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+  return `${formatHost(hostname)}:${port}`;
 }
 
 /** The URL a person would open for this listener. */

@@ -4,6 +4,7 @@
  * handler and writes a line for each response it returns.
  */
 import type { ServeHandler, ServeHandlerInfo } from "./options.ts";
+import { formatHost } from "./listeners.ts";
 
 export const LOG_FORMATS = ["common", "combined", "json", "off"] as const;
 export type LogFormat = typeof LOG_FORMATS[number];
@@ -95,8 +96,8 @@ export const FORMATTERS: Readonly<
 function remoteOf(info: ServeHandlerInfo): string {
   const addr = info.remoteAddr;
   if (!("hostname" in addr)) return "unix:";
-  // Brackets make an IPv6 address one unambiguous field, as in a URL (RFC 3986 §3.2.2).
-  return addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  // Brackets make an IPv6 address one unambiguous field, as in a URL.
+  return formatHost(addr.hostname);
 }
 
 /** Body length as the response declares it; bodiless statuses and HEAD send none. */
