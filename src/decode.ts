@@ -10,8 +10,8 @@ import { HttpError } from "./errors.ts";
 import { type BufferedReader, concatBytes } from "./io.ts";
 import {
   FIELD_VALUE_BYTE,
-  fieldTokens,
   fieldValues,
+  listTokens,
   type RequestHead,
   TOKEN_BYTE,
 } from "./parse.ts";
@@ -26,9 +26,10 @@ const CHUNKED: BodyFraming = Object.freeze({ kind: "chunked" });
 
 /** Decides the request body's framing (RFC 9112 §6.3). Throws `HttpError`. */
 export function requestFraming(head: RequestHead, maxBodyBytes: number): BodyFraming {
-  const codings = fieldTokens(head, "transfer-encoding");
+  const encodings = fieldValues(head, "transfer-encoding");
   const lengths = fieldValues(head, "content-length");
-  if (codings.length > 0 || fieldValues(head, "transfer-encoding").length > 0) {
+  if (encodings.length > 0) {
+    const codings = listTokens(encodings);
     if (head.minor === 0) {
       // §6.1: an HTTP/1.0 message with Transfer-Encoding MUST be treated as faulty framing.
       throw new HttpError(400, "Transfer-Encoding in an HTTP/1.0 request");

@@ -275,8 +275,13 @@ export function fieldValues(head: RequestHead, name: string): string[] {
  * dropped (RFC 9110 §5.6.1: a recipient MUST accept and ignore empty list elements).
  */
 export function fieldTokens(head: RequestHead, name: string): string[] {
+  return listTokens(fieldValues(head, name));
+}
+
+/** The elements of comma-separated list values, trimmed, lower-cased, empty ones dropped. */
+export function listTokens(values: string[]): string[] {
   const tokens: string[] = [];
-  for (const value of fieldValues(head, name)) {
+  for (const value of values) {
     for (const element of value.split(",")) {
       const token = element.trim().toLowerCase();
       if (token !== "") tokens.push(token);
