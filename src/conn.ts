@@ -18,7 +18,8 @@ import {
   type RequestHead,
 } from "./parse.ts";
 import { type BodyFraming, IncomingBody, requestFraming } from "./decode.ts";
-import { buildRequest } from "./request.ts";
+import { buildRequest, requestView } from "./request.ts";
+import { type Answer, type DirectHandler, isAnswer } from "./direct.ts";
 import {
   type BodyReader,
   EMPTY_READER,
@@ -43,6 +44,8 @@ import { describePeer, type ProxyPolicy, readProxyHeader } from "./proxy_conn.ts
 /** What every connection of one listener shares. */
 export interface ConnContext {
   handler: ServeHandler;
+  /** The handler's direct entry point (direct.ts), or null. */
+  direct: DirectHandler | null;
   onError: (error: unknown) => Response | Promise<Response>;
   limits: Limits;
   /** "http" or "https": the scheme of the URLs handed to the handler. */
@@ -196,22 +199,9 @@ export class Connection {
       expectContinue ? () => this.#sendContinue() : null,
     );
 
-    const ctx = this.#ctx;
-    let response: Response;
+    let response: Response | Answer;
     try {
-      const request = buildRequest(
-        head,
-        framing.kind === "none" ? null : body.stream(),
-        ctx.scheme,
-        ctx.defaultHost,
-      );
-      this.requests++;
-      response = await dispatch(
-        () => ctx.handler(request, this.info),
-        limits.requestTimeout,
-        ctx.onError,
-        isResponse,
-      );
+      response = await this.#respond(head, framing, body);
     } catch (error) {
       // A bad target or method, a malformed body, a timeout, or a handler beyond saving.
       await this.#fail(error, head.minor);
@@ -235,6 +225,42 @@ export class Connection {
       if (!drained) return false;
     }
     return true;
+  }
+
+  /**
+   * Calls the handler: through its direct entry point when it has one and the request is a plain
+   * GET or HEAD, else (or when it declines) with a `Request`.
+   */
+  async #respond(
+    head: RequestHead,
+    framing: BodyFraming,
+    body: IncomingBody,
+  ): Promise<Response | Answer> {
+    const ctx = this.#ctx;
+    const { requestTimeout } = ctx.limits;
+    const direct = ctx.direct;
+    const view = direct !== null && framing.kind === "none" ? requestView(head, ctx.scheme) : null;
+    if (view !== null) {
+      const answer = await dispatch(
+        () => direct!(view, this.info),
+        requestTimeout,
+        ctx.onError,
+        isDirectOutcome,
+      );
+      if (answer !== null) {
+        this.requests++;
+        return answer;
+      }
+    }
+    const stream = framing.kind === "none" ? null : body.stream();
+    const request = buildRequest(head, stream, ctx.scheme, ctx.defaultHost);
+    this.requests++;
+    return await dispatch(
+      () => ctx.handler(request, this.info),
+      requestTimeout,
+      ctx.onError,
+      isResponse,
+    );
   }
 
   /**
@@ -292,13 +318,13 @@ export class Connection {
    */
   async #writeResponse(
     head: RequestHead,
-    response: Response,
+    response: Response | Answer,
     keepAlive: boolean,
   ): Promise<boolean> {
     const status = response.status;
     const omitBody = head.method === "HEAD" || statusHasNoBody(status);
     const declared = parseDeclaredLength(response.headers.get("content-length"));
-    const known = statusHasNoBody(status) ? null : knownBody(response);
+    const known = statusHasNoBody(status) ? null : knownBodyOf(response);
     const reader = known !== null ? knownReader(known, omitBody) : streamReader(response);
     try {
       let framing: ResponseFraming;
@@ -335,7 +361,7 @@ export class Connection {
         await this.#writer.pushLatin1(encodeHead(
           head.minor,
           status,
-          response.statusText,
+          response instanceof Response ? response.statusText : "",
           response.headers,
           framing,
           !keepAlive,
@@ -532,10 +558,23 @@ async function readAhead(reader: BodyReader): Promise<ReadAhead> {
   }
 }
 
-/** The reader of a response's own body stream, or null when it has none (or may not). */
-function streamReader(response: Response): BodyReader | null {
-  const stream = response.body;
-  return stream && !statusHasNoBody(response.status) ? stream.getReader() : null;
+/** What a direct handler may return: an `Answer`, null (declined), or `onError`'s `Response`. */
+function isDirectOutcome(value: unknown): value is Answer | Response | null {
+  return value === null || isAnswer(value) || isResponse(value);
+}
+
+/** A body sendable from its source: a labelled `Response`'s, or an answer's bytes or file. */
+function knownBodyOf(response: Response | Answer): KnownBody | null {
+  if (response instanceof Response) return knownBody(response);
+  const body = response.body;
+  return body === null || body.kind === "stream" ? null : body;
+}
+
+/** The reader of a response's body stream, or null when it has none (or may not). */
+function streamReader(response: Response | Answer): BodyReader | null {
+  if (statusHasNoBody(response.status)) return null;
+  if (response instanceof Response) return response.body?.getReader() ?? null;
+  return response.body?.kind === "stream" ? response.body.stream.getReader() : null;
 }
 
 /** The reader of a body the handler described; nothing is opened when no body is sent. */

@@ -4,16 +4,14 @@
  */
 import { HttpError } from "./errors.ts";
 
-/** What a handler may answer: a Response, or (datagrams only) null for no reply. */
-type Answer = Response | null;
-
 /**
  * Runs `call` (the handler) under `requestTimeout` ms (0: none). An `HttpError` — the body the
  * handler read was malformed, the handler threw one on purpose, the time ran out — is thrown on
  * for the caller to answer with its status; any other failure goes to `onError`, and if that
- * fails too, becomes a 500.
+ * fails too, becomes a 500. `accepts` tells an answer from a mistake: a `Response`, and also
+ * null (no reply) for datagrams, or an `Answer` or null (declined) for a direct handler.
  */
-export async function dispatch<A extends Answer>(
+export async function dispatch<A>(
   call: () => A | Promise<A>,
   requestTimeout: number,
   onError: (error: unknown) => A | Promise<A>,

@@ -5,6 +5,7 @@
  */
 import type { ServeHandler, ServeHandlerInfo } from "./options.ts";
 import { formatHost } from "./listeners.ts";
+import { type Answer, directOf, withDirect } from "./direct.ts";
 
 export const LOG_FORMATS = ["common", "combined", "json", "off"] as const;
 export type LogFormat = typeof LOG_FORMATS[number];
@@ -101,32 +102,41 @@ function remoteOf(info: ServeHandlerInfo): string {
 }
 
 /** Body length as the response declares it; bodiless statuses and HEAD send none. */
-function bodyBytes(request: Request, response: Response): number | null {
-  if (request.method === "HEAD" || response.status === 204 || response.status === 304) return null;
+function bodyBytes(method: string, response: Response | Answer): number | null {
+  if (method === "HEAD" || response.status === 204 || response.status === 304) return null;
   const length = response.headers.get("content-length");
   if (length !== null) return Number(length);
   return response.body === null ? 0 : null;
 }
 
+/** The request as the log sees it: a `Request` or a direct handler's view of one. */
+interface LoggedRequest {
+  method: string;
+  /** Path and query. */
+  target(): string;
+  headers: { get(name: string): string | null };
+}
+
 /**
  * Wraps `handler` so every response is logged with `format` through `write` (one line, no
  * newline). A handler that throws is logged as 500 (what the server will answer) and rethrown.
+ * A direct entry point (direct.ts) is wrapped too, so the direct path is logged the same way.
  */
 export function withAccessLog(
   handler: ServeHandler,
   format: (entry: AccessLogEntry) => string,
   write: (line: string) => void,
 ): ServeHandler {
-  return async (request, info) => {
+  /** Starts timing one request; the returned function writes its line. */
+  const begin = (request: LoggedRequest, info: ServeHandlerInfo) => {
     const start = performance.now();
     const time = new Date();
-    const log = (status: number, bytes: number | null) => {
-      const url = new URL(request.url);
+    return (status: number, bytes: number | null) => {
       write(format({
         remote: remoteOf(info),
         time,
         method: request.method,
-        target: url.pathname + url.search,
+        target: request.target(),
         status,
         bytes,
         referer: request.headers.get("referer"),
@@ -134,6 +144,16 @@ export function withAccessLog(
         durationMs: performance.now() - start,
       }));
     };
+  };
+  const logged: ServeHandler = async (request, info) => {
+    const log = begin({
+      method: request.method,
+      target: () => {
+        const url = new URL(request.url);
+        return url.pathname + url.search;
+      },
+      headers: request.headers,
+    }, info);
     let response: Response;
     try {
       response = await handler(request, info);
@@ -141,9 +161,24 @@ export function withAccessLog(
       log(500, null);
       throw error;
     }
-    log(response.status, bodyBytes(request, response));
+    log(response.status, bodyBytes(request.method, response));
     return response;
   };
+  const direct = directOf(handler);
+  if (direct === null) return logged;
+  return withDirect(logged, async (view, info) => {
+    const log = begin({ ...view, target: () => view.pathname + view.search }, info);
+    let answer: Answer | null;
+    try {
+      answer = await direct(view, info);
+    } catch (error) {
+      log(500, null);
+      throw error;
+    }
+    // Declined: the handler's `Request` path answers, and logs, instead.
+    if (answer !== null) log(answer.status, bodyBytes(view.method, answer));
+    return answer;
+  });
 }
 
 const encoder = new TextEncoder();

@@ -1,9 +1,11 @@
 /**
  * From a parsed head to the `Request` a handler sees: the URL (RFC 9112 §3.2–3.3), the headers and
  * the body. Shared by the stream and datagram transports, so both build requests the same way.
+ * Also the lighter `RequestView` a direct handler sees (direct.ts), under the same rules.
  */
+import { plainTarget, type RequestView } from "./direct.ts";
 import { HttpError } from "./errors.ts";
-import type { RequestHead } from "./parse.ts";
+import { fieldValues, type RequestHead } from "./parse.ts";
 
 /** Host = uri-host [ ":" port ] (RFC 9110 §7.2): reg-name, IPv4 or [IPv6] characters only. */
 const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
@@ -20,9 +22,7 @@ export function buildRequest(
   defaultHost: string,
 ): Request {
   const fields = head.fields;
-  let host: string | null = null;
-  for (let i = 0; i < fields.length; i += 2) if (fields[i] === "host") host = fields[i + 1];
-  const url = requestUrl(head, host, scheme, defaultHost);
+  const url = requestUrl(head, hostField(head), scheme, defaultHost);
   const hasBody = body !== null && head.method !== "GET" && head.method !== "HEAD";
   let request: Request;
   try {
@@ -43,6 +43,67 @@ export function buildRequest(
   const headers = request.headers;
   for (let i = 0; i < fields.length; i += 2) headers.append(fields[i], fields[i + 1]);
   return request;
+}
+
+/**
+ * The view of a GET or HEAD whose target the URL parser would keep as it is, for a direct handler;
+ * null for any other request, which takes the `Request` path. Throws `HttpError` 400 when the
+ * Host would make `buildRequest` refuse the request, so both paths refuse the same requests.
+ */
+export function requestView(head: RequestHead, scheme: string): RequestView | null {
+  if ((head.method !== "GET" && head.method !== "HEAD") || head.form !== "origin") return null;
+  const target = plainTarget(head.target);
+  if (target === null) return null;
+  const host = hostField(head);
+  // An empty Host is replaced by the listener's address, as in `requestUrl`.
+  if (host) checkHost(host, scheme);
+  return {
+    method: head.method,
+    pathname: target.pathname,
+    search: target.search,
+    headers: new HeadFields(head),
+  };
+}
+
+/** `Request.headers`' `get` over the parsed field lines. */
+class HeadFields {
+  #head: RequestHead;
+
+  constructor(head: RequestHead) {
+    this.#head = head;
+  }
+
+  get(name: string): string | null {
+    const values = fieldValues(this.#head, name.toLowerCase());
+    return values.length === 0 ? null : values.join(", ");
+  }
+}
+
+/** The last Host field's value (a request with two is refused by the parser), or null. */
+function hostField(head: RequestHead): string | null {
+  const fields = head.fields;
+  let host: string | null = null;
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === "host") host = fields[i + 1];
+  return host;
+}
+
+/**
+ * Hosts already found to make a URL (http and https parse hosts alike); a server sees few distinct
+ * ones, so this stays small.
+ */
+const goodHosts = new Set<string>();
+const MAX_GOOD_HOSTS = 64;
+
+/**
+ * Refuses a Host that `buildRequest` would refuse: one with characters no host has, or that the
+ * URL parser rejects (a "%", a port over 65535, a malformed IPv4 or IPv6 address…).
+ */
+function checkHost(host: string, scheme: string): void {
+  if (goodHosts.has(host)) return;
+  if (!VALID_HOST.test(host)) throw new HttpError(400, "invalid Host field");
+  if (!URL.canParse(`${scheme}://${host}/`)) throw badUrl();
+  if (goodHosts.size >= MAX_GOOD_HOSTS) goodHosts.clear();
+  goodHosts.add(host);
 }
 
 /** Methods the Fetch standard refuses in a Request (a byte-case-insensitive match). */

@@ -2,6 +2,7 @@
  * `serve()`: the listener, the accept loop, the registry of open connections, the connection limit
  * and graceful shutdown. One `Connection` per accepted client, each running on its own.
  */
+import { directOf } from "./direct.ts";
 import { type ConnContext, Connection, DeadlineTicker } from "./conn.ts";
 import { defaultOnError } from "./dispatch.ts";
 import { drainDelay, frontHandler } from "./front.ts";
@@ -63,6 +64,7 @@ class Server implements HttpServer {
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#ctx = {
       handler: front,
+      direct: directOf(front),
       onError: options.onError ?? defaultOnError,
       limits,
       scheme: options.cert === undefined ? "http" : "https",

@@ -61,21 +61,23 @@ export class FileCache {
     return entry;
   }
 
-  /** The bytes of a small file, read now or remembered from a read of the same unchanged file. */
+  /**
+   * The bytes of a small file, read now or remembered from a read of the same unchanged file.
+   * Shared, not copied: whoever hands them to code that may write into them copies them first.
+   */
   read(
     path: string,
     info: Deno.FileInfo,
     readWhole: () => Uint8Array<ArrayBuffer>,
   ): Uint8Array<ArrayBuffer> {
     const known = this.#bytes.get(path);
-    // A copy each time: a consumer of the response may write into the chunks it reads.
-    if (known !== undefined && sameFile(known.info, info)) return known.bytes.slice();
+    if (known !== undefined && sameFile(known.info, info)) return known.bytes;
     const bytes = readWhole();
     if (known !== undefined) this.#forget(path, known);
     const settled = (info.mtime?.getTime() ?? Infinity) < Date.now() - SETTLE_MS;
     if (settled && bytes.length === info.size && info.size <= MAX_CACHED_FILE_BYTES) {
       while (this.#bytesHeld + bytes.length > MAX_CACHED_BYTES) this.#evictOldest();
-      this.#bytes.set(path, { info, bytes: bytes.slice() });
+      this.#bytes.set(path, { info, bytes });
       this.#bytesHeld += bytes.length;
     }
     return bytes;

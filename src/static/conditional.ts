@@ -2,6 +2,7 @@
  * Validators and conditional requests (RFC 9110 §8.8 and §13): ETag and Last-Modified for a
  * representation, the precondition order of §13.2.2, and If-Range (§13.1.5).
  */
+import type { RequestView } from "../direct.ts";
 
 /** The validators of one representation (one file, or one encoding of it). */
 export interface Validators {
@@ -94,7 +95,10 @@ function matchesAny(header: string, etag: string, match: (a: string, b: string) 
  * Evaluates preconditions in the order of §13.2.2 for a GET or HEAD of an existing file.
  * Returns 412 (a precondition failed), 304 (the client's copy is current) or null (proceed).
  */
-export function evaluatePreconditions(headers: Headers, validators: Validators): 304 | 412 | null {
+export function evaluatePreconditions(
+  headers: RequestView["headers"],
+  validators: Validators,
+): 304 | 412 | null {
   const lastModified = validators.lastModified?.getTime() ?? null;
   const ifMatch = headers.get("if-match");
   if (ifMatch !== null) {
@@ -117,7 +121,7 @@ export function evaluatePreconditions(headers: Headers, validators: Validators):
  * §13.1.5: a Range applies only if If-Range is absent or names the current representation, by a
  * strong entity-tag or by exactly its Last-Modified date.
  */
-export function ifRangeHolds(headers: Headers, validators: Validators): boolean {
+export function ifRangeHolds(headers: RequestView["headers"], validators: Validators): boolean {
   const ifRange = headers.get("if-range");
   if (ifRange === null) return true;
   const value = ifRange.trim();

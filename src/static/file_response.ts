@@ -2,16 +2,16 @@
  * The response for one regular file: choosing the representation (identity, a precompressed
  * sibling, or compression on the fly), its validators, conditional requests and ranges.
  */
-import { labelBody } from "../body_source.ts";
+import { type Answer, FieldList, type RequestView } from "../direct.ts";
 import type { FileCache } from "./cache.ts";
-import { type BodyPart, fileStream, readWhole, WHOLE_READ_LIMIT } from "./body.ts";
+import { fileStream, readWhole, WHOLE_READ_LIMIT } from "./body.ts";
 import { type Coding, CODINGS, compress, MIN_COMPRESS_SIZE, SIBLING_SUFFIX } from "./compress.ts";
 import { evaluatePreconditions, httpDate, ifRangeHolds, validatorsOf } from "./conditional.ts";
 import { typeOf } from "./mime.ts";
 import { acceptedEncodings } from "./negotiate.ts";
 import { resolvePath, type Root } from "./path.ts";
 import { type ByteRange, contentRange, multipartByteranges, parseRange } from "./range.ts";
-import { plainResponse } from "./responses.ts";
+import { plainAnswer } from "./responses.ts";
 
 /** A regular file that passed the root checks: its real path and metadata. */
 export interface FileTarget {
@@ -39,11 +39,11 @@ interface Representation {
 }
 
 /** Answers GET or HEAD for a regular file. */
-export function fileResponse(
-  request: Request,
+export function fileAnswer(
+  request: RequestView,
   target: FileTarget,
   options: FileResponseOptions,
-): Response {
+): Answer {
   const { contentType, compressible } = typeOf(target.path);
   const status = options.status ?? 200;
   // Ranges count bytes of the identity representation: a request with Range is never coded, so
@@ -56,15 +56,15 @@ export function fileResponse(
     : { file: target, coding: null, onTheFly: false };
   const validators = validatorsOf(chosen.file.info, chosen.onTheFly ? chosen.coding! : undefined);
 
-  const headers = new Headers({ vary: "Accept-Encoding" });
+  const headers = new FieldList({ vary: "Accept-Encoding" });
   // Validators and caching describe the resource; a not-found page must not be cached as one.
   if (status === 200) {
     headers.set("etag", validators.etag);
     if (options.cacheControl !== null) headers.set("cache-control", options.cacheControl);
     const precondition = evaluatePreconditions(request.headers, validators);
     // §15.4.5: a 304 carries the validators and caching fields a 200 would have, no content.
-    if (precondition === 304) return new Response(null, { status: 304, headers });
-    if (precondition === 412) return plainResponse(412);
+    if (precondition === 304) return { status: 304, headers, body: null };
+    if (precondition === 412) return plainAnswer(412);
     if (validators.lastModified) headers.set("last-modified", httpDate(validators.lastModified));
     headers.set("accept-ranges", "bytes");
   }
@@ -74,58 +74,60 @@ export function fileResponse(
   if (rangeHeader !== null && ifRangeHolds(request.headers, validators)) {
     const range = parseRange(rangeHeader, chosen.file.info.size);
     if (range.kind === "unsatisfiable") {
-      return plainResponse(416, { "content-range": `bytes */${chosen.file.info.size}` });
+      return plainAnswer(416, { "content-range": `bytes */${chosen.file.info.size}` });
     }
-    if (range.kind === "ranges") return partialResponse(chosen.file, range.ranges, headers);
+    if (range.kind === "ranges") return partialAnswer(chosen.file, range.ranges, headers);
   }
-  return fullResponse(request, chosen, status, headers, options.cache);
+  return fullAnswer(request, chosen, status, headers, options.cache);
 }
 
 /** 206 with one range, or with several as multipart/byteranges (§14.6). */
-function partialResponse(file: FileTarget, ranges: ByteRange[], headers: Headers): Response {
+function partialAnswer(file: FileTarget, ranges: ByteRange[], headers: FieldList): Answer {
   const size = file.info.size;
-  let parts: BodyPart[] = ranges;
   if (ranges.length === 1) {
+    const { first, last } = ranges[0];
     headers.set("content-range", contentRange(ranges[0], size));
-    headers.set("content-length", String(ranges[0].last - ranges[0].first + 1));
-  } else {
-    const multipart = multipartByteranges(ranges, size, headers.get("content-type")!);
-    parts = multipart.parts;
-    headers.set("content-type", multipart.contentType);
-    headers.set("content-length", String(multipart.length));
+    headers.set("content-length", String(last - first + 1));
+    return { status: 206, headers, body: { kind: "file", path: file.path, first, last } };
   }
-  const response = new Response(fileStream(file.path, parts), { status: 206, headers });
-  if (ranges.length > 1) return response;
-  return labelBody(response, { kind: "file", path: file.path, ...ranges[0] });
+  const multipart = multipartByteranges(ranges, size, headers.get("content-type")!);
+  headers.set("content-type", multipart.contentType);
+  headers.set("content-length", String(multipart.length));
+  return { status: 206, headers, body: stream(fileStream(file.path, multipart.parts)) };
+}
+
+function stream(stream: ReadableStream<Uint8Array>): Answer["body"] {
+  return { kind: "stream", stream };
 }
 
 /** The whole representation: small files in one buffer, large ones streamed, coded ones piped. */
-function fullResponse(
-  request: Request,
+function fullAnswer(
+  request: RequestView,
   { file, coding, onTheFly }: Representation,
   status: number,
-  headers: Headers,
+  headers: FieldList,
   cache: FileCache,
-): Response {
+): Answer {
   const size = file.info.size;
   const whole = [{ first: 0, last: size - 1 }];
   if (onTheFly && coding !== null) {
     // The coded length is unknown until the end: no Content-Length, the server frames it.
-    const body = request.method === "GET" ? compress(fileStream(file.path, whole), coding) : null;
-    return new Response(body, { status, headers });
+    const body = request.method === "GET"
+      ? stream(compress(fileStream(file.path, whole), coding))
+      : null;
+    return { status, headers, body };
   }
   if (request.method === "HEAD") {
     headers.set("content-length", String(size));
-    return new Response(null, { status, headers });
+    return { status, headers, body: null };
   }
   if (size <= WHOLE_READ_LIMIT) {
     const bytes = cache.read(file.path, file.info, () => readWhole(file.path, size));
     headers.set("content-length", String(bytes.length));
-    return labelBody(new Response(bytes, { status, headers }), { kind: "bytes", bytes });
+    return { status, headers, body: { kind: "bytes", bytes } };
   }
   headers.set("content-length", String(size));
-  const response = new Response(fileStream(file.path, whole), { status, headers });
-  return labelBody(response, { kind: "file", path: file.path, first: 0, last: size - 1 });
+  return { status, headers, body: { kind: "file", path: file.path, first: 0, last: size - 1 } };
 }
 
 /**
@@ -133,7 +135,7 @@ function fullResponse(
  * the client's order of preference, else compression on the fly when the file is big enough to
  * gain from it, else identity.
  */
-function chooseCoding(request: Request, target: FileTarget, root: Root): Representation {
+function chooseCoding(request: RequestView, target: FileTarget, root: Root): Representation {
   const accepted = acceptedEncodings(request.headers.get("accept-encoding"), CODINGS);
   for (const coding of accepted) {
     const sibling = siblingFile(root, target.path, SIBLING_SUFFIX[coding]);

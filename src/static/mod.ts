@@ -2,7 +2,10 @@
  * `fileServer(root, options)`: a request handler that serves the files below a directory.
  *
  * It is a plain `(request) => Response` handler, so it runs under this package's `serve()` and
- * under `Deno.serve` alike, and composes with other handlers. It never touches a socket.
+ * under `Deno.serve` alike, and composes with other handlers. It never touches a socket. Under
+ * `serve()` it also answers plain GETs and HEADs straight from the parsed head (direct.ts): the
+ * same code, given a view of the head instead of a `Request`, and its answer written as bytes
+ * instead of built into a `Response`.
  *
  * ```ts
  * import { fileServer, serve } from "../../mod.ts";
@@ -11,8 +14,9 @@
  *
  * @module
  */
+import { type Answer, FieldList, type RequestView, withDirect } from "../direct.ts";
 import { FileCache } from "./cache.ts";
-import { fileResponse, type FileResponseOptions, type FileTarget } from "./file_response.ts";
+import { fileAnswer, type FileResponseOptions, type FileTarget } from "./file_response.ts";
 import { LISTING_CSP, listingHtml, listingJson, prefersJson, readListing } from "./listing.ts";
 import { parseWeightedList } from "./negotiate.ts";
 import {
@@ -24,7 +28,7 @@ import {
   resolveInRoot,
   type Root,
 } from "./path.ts";
-import { bytesResponse, plainResponse } from "./responses.ts";
+import { bytesAnswer, plainAnswer, toResponse } from "./responses.ts";
 
 /** What to do with names starting with ".": serve them, answer 403, or act as if absent (404). */
 export type DotfilesPolicy = "allow" | "deny" | "ignore";
@@ -52,7 +56,8 @@ interface Settings extends FileResponseOptions {
   dirListing: boolean;
   dotfiles: DotfilesPolicy;
   cors: boolean;
-  headers: Headers;
+  /** The configured extra headers, lower-cased names. */
+  headers: [string, string][];
   spa: boolean;
 }
 
@@ -87,38 +92,64 @@ export function fileServer(
     dotfiles,
     cors: options.cors ?? false,
     cacheControl: options.cacheControl ?? null,
-    headers,
+    headers: [...headers],
     spa: options.spa ?? false,
     compress: options.compress ?? true,
     cache: new FileCache(),
   };
-  return async (request) => decorate(await route(request, settings), settings);
+  const answer = (request: RequestView): Answer | Promise<Answer> => {
+    const routed = route(request, settings);
+    return routed instanceof Promise
+      ? routed.then((done) => decorate(done, settings))
+      : decorate(routed, settings);
+  };
+  return withDirect(
+    async (request: Request) => toResponse(await answer(viewOf(request))),
+    answer,
+  );
 }
 
-async function route(request: Request, settings: Settings): Promise<Response> {
+/** What the file server reads of a `Request`. */
+function viewOf(request: Request): RequestView {
+  const url = new URL(request.url);
+  return {
+    method: request.method,
+    pathname: url.pathname,
+    search: url.search,
+    headers: request.headers,
+  };
+}
+
+/** The answer to any request; a promise only for a directory listing (read asynchronously). */
+function route(request: RequestView, settings: Settings): Answer | Promise<Answer> {
   if (request.method === "OPTIONS" && settings.cors) return preflight(request);
   if (request.method !== "GET" && request.method !== "HEAD") {
-    return plainResponse(405, { allow: allowedMethods(settings) });
+    return plainAnswer(405, { allow: allowedMethods(settings) });
   }
-  const url = new URL(request.url);
-  const decoded = decodeUrlPath(url.pathname);
-  if (decoded === 400) return plainResponse(400);
+  const decoded = decodeUrlPath(request.pathname);
+  if (decoded === 400) return plainAnswer(400);
   if (decoded === 404) return notFound(request, settings);
+  const failed = (error: unknown) => fsFailure(error, request, settings);
   try {
-    return await servePath(request, decoded, url.search, settings);
+    const answer = servePath(request, decoded, settings);
+    return answer instanceof Promise ? answer.catch(failed) : answer;
   } catch (error) {
-    const status = fsErrorStatus(error);
-    if (status === null) throw error;
-    return status === 404 ? notFound(request, settings) : plainResponse(status);
+    return failed(error);
   }
 }
 
-async function servePath(
-  request: Request,
+/** A file system error as the client sees it (404, 403…); anything else is thrown on. */
+function fsFailure(error: unknown, request: RequestView, settings: Settings): Answer {
+  const status = fsErrorStatus(error);
+  if (status === null) throw error;
+  return status === 404 ? notFound(request, settings) : plainAnswer(status);
+}
+
+function servePath(
+  request: RequestView,
   path: DecodedPath,
-  search: string,
   settings: Settings,
-): Promise<Response> {
+): Answer | Promise<Answer> {
   const hiddenAllowed = settings.dotfiles === "allow";
   if (!hiddenAllowed && hasHiddenSegment(path.segments)) return hidden(request, settings);
   const found = settings.cache.resolve(settings.root, path.segments);
@@ -129,16 +160,16 @@ async function servePath(
     return hidden(request, settings);
   }
   if (info.isDirectory) {
-    if (!path.trailingSlash) return redirectToDirectory(path.segments, search);
+    if (!path.trailingSlash) return redirectToDirectory(path.segments, request.search);
     const index = findFile(settings.root, [...path.segments, "index.html"]);
-    if (index) return fileResponse(request, index, settings);
+    if (index) return fileAnswer(request, index, settings);
     if (!settings.dirListing) return notFound(request, settings);
-    return await listing(request, path.segments, resolved.real, settings);
+    return listing(request, path.segments, resolved.real, settings);
   }
   // Only regular files: opening a FIFO or a device could block or never end. A file asked for
   // as a directory ("/a.txt/") is absent, as on disk (ENOTDIR), so relative links never break.
   if (!info.isFile || path.trailingSlash) return notFound(request, settings);
-  return fileResponse(request, { path: resolved.real, info }, settings);
+  return fileAnswer(request, { path: resolved.real, info }, settings);
 }
 
 /**
@@ -147,48 +178,48 @@ async function servePath(
  * starts with exactly one "/" followed by a non-empty segment, so it can never be read as
  * `//host` (an open redirect), whatever the request path looked like.
  */
-function redirectToDirectory(segments: readonly string[], search: string): Response {
+function redirectToDirectory(segments: readonly string[], search: string): Answer {
   const location = `/${segments.map(encodeURIComponent).join("/")}/${search}`;
-  return plainResponse(301, { location });
+  return plainAnswer(301, { location });
 }
 
 async function listing(
-  request: Request,
+  request: RequestView,
   segments: readonly string[],
   dir: string,
   settings: Settings,
-): Promise<Response> {
+): Promise<Answer> {
   const entries = await readListing(settings.root, dir, settings.dotfiles === "allow");
   const headers: Record<string, string> = { vary: "Accept" };
   if (prefersJson(request.headers.get("accept"))) {
     headers["content-type"] = "application/json; charset=utf-8";
-    return bytesResponse(listingJson(segments, entries), 200, headers);
+    return bytesAnswer(listingJson(segments, entries), 200, headers);
   }
   headers["content-type"] = "text/html; charset=utf-8";
   headers["content-security-policy"] = LISTING_CSP;
-  return bytesResponse(listingHtml(segments, entries), 200, headers);
+  return bytesAnswer(listingHtml(segments, entries), 200, headers);
 }
 
-function hidden(request: Request, settings: Settings): Response {
-  return settings.dotfiles === "deny" ? plainResponse(403) : notFound(request, settings);
+function hidden(request: RequestView, settings: Settings): Answer {
+  return settings.dotfiles === "deny" ? plainAnswer(403) : notFound(request, settings);
 }
 
 /**
  * Not found: with `spa`, a request for an HTML page gets /index.html (client-side routing);
  * otherwise the root's 404.html if there is one, else a plain 404.
  */
-function notFound(request: Request, settings: Settings): Response {
+function notFound(request: RequestView, settings: Settings): Answer {
   if (settings.spa && acceptsHtml(request)) {
     const index = findFile(settings.root, ["index.html"]);
-    if (index) return fileResponse(request, index, settings);
+    if (index) return fileAnswer(request, index, settings);
   }
   const page = findFile(settings.root, ["404.html"]);
-  if (page) return fileResponse(request, page, { ...settings, status: 404 });
-  return plainResponse(404);
+  if (page) return fileAnswer(request, page, { ...settings, status: 404 });
+  return plainAnswer(404);
 }
 
 /** Browsers navigating ask for text/html by name; scripts and images do not. */
-function acceptsHtml(request: Request): boolean {
+function acceptsHtml(request: RequestView): boolean {
   const accept = request.headers.get("accept");
   return accept !== null &&
     parseWeightedList(accept).some(({ value, q }) => value === "text/html" && q > 0);
@@ -212,20 +243,20 @@ function allowedMethods(settings: Settings): string {
 }
 
 /** CORS preflight (Fetch standard §3.2.2): allow the methods we serve and whatever headers. */
-function preflight(request: Request): Response {
-  const headers: Record<string, string> = {
+function preflight(request: RequestView): Answer {
+  const headers = new FieldList({
     allow: "GET, HEAD, OPTIONS",
     "access-control-allow-methods": "GET, HEAD, OPTIONS",
     "access-control-max-age": "86400",
-  };
+  });
   const requested = request.headers.get("access-control-request-headers");
-  if (requested) headers["access-control-allow-headers"] = requested;
-  return new Response(null, { status: 204, headers });
+  if (requested) headers.set("access-control-allow-headers", requested);
+  return { status: 204, headers, body: null };
 }
 
-/** Headers every response gets: nosniff, CORS when on, and the configured extra headers. */
-function decorate(response: Response, settings: Settings): Response {
-  const headers = response.headers;
+/** Headers every answer gets: nosniff, CORS when on, and the configured extra headers. */
+function decorate(answer: Answer, settings: Settings): Answer {
+  const headers = answer.headers;
   headers.set("x-content-type-options", "nosniff");
   if (settings.cors) {
     headers.set("access-control-allow-origin", "*");
@@ -235,5 +266,5 @@ function decorate(response: Response, settings: Settings): Response {
     );
   }
   for (const [name, value] of settings.headers) headers.set(name, value);
-  return response;
+  return answer;
 }

@@ -1,7 +1,11 @@
 /**
- * The file server's own small responses (errors, redirects). Bodies are fixed text: never a path,
- * an exception message or a stack trace, whatever went wrong.
+ * The file server's answers: its own small ones (errors, redirects), whose bodies are fixed text —
+ * never a path, an exception message or a stack trace, whatever went wrong — and the `Response`
+ * an answer becomes when the file server runs as an ordinary handler.
  */
+import { labelBody } from "../body_source.ts";
+import { type Answer, FieldList } from "../direct.ts";
+import { fileStream } from "./body.ts";
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   301: "Moved Permanently",
@@ -13,9 +17,9 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   416: "Range Not Satisfiable",
 };
 
-/** A plain-text response such as "404 Not Found", with any extra headers. */
-export function plainResponse(status: number, headers: Record<string, string> = {}): Response {
-  return bytesResponse(`${status} ${STATUS_TEXT[status] ?? ""}\n`, status, {
+/** A plain-text answer such as "404 Not Found", with any extra headers. */
+export function plainAnswer(status: number, headers: Record<string, string> = {}): Answer {
+  return bytesAnswer(`${status} ${STATUS_TEXT[status] ?? ""}\n`, status, {
     "content-type": "text/plain; charset=utf-8",
     ...headers,
   });
@@ -24,17 +28,33 @@ export function plainResponse(status: number, headers: Record<string, string> = 
 const encoder = new TextEncoder();
 
 /**
- * A response whose body is built in memory, with its Content-Length set: the server would find
+ * An answer whose body is built in memory, with its Content-Length set: the server would find
  * the length anyway, but a wrapper (the access log) only sees headers.
  */
-export function bytesResponse(
-  body: string,
-  status: number,
-  headers: Record<string, string>,
-): Response {
+export function bytesAnswer(body: string, status: number, headers: Record<string, string>): Answer {
   const bytes = encoder.encode(body);
-  return new Response(bytes, {
-    status,
-    headers: { ...headers, "content-length": String(bytes.length) },
-  });
+  const fields = new FieldList(headers);
+  fields.set("content-length", String(bytes.length));
+  return { status, headers: fields, body: { kind: "bytes", bytes } };
+}
+
+/**
+ * The `Response` for an answer. Its body is an ordinary one (a copy of the bytes, or a stream of
+ * the file), labelled with what it holds so that sockserve's engine can still send it from its
+ * source (body_source.ts).
+ */
+export function toResponse({ status, headers, body }: Answer): Response {
+  const init = { status, headers: [...headers] };
+  switch (body?.kind) {
+    case undefined:
+      return new Response(null, init);
+    case "stream":
+      return new Response(body.stream, init);
+    case "bytes":
+      // A copy: the bytes may be the file cache's, and a reader of the Response may write into
+      // the chunks it reads.
+      return labelBody(new Response(body.bytes.slice(), init), body);
+    case "file":
+      return labelBody(new Response(fileStream(body.path, [body]), init), body);
+  }
 }
