@@ -8,7 +8,7 @@
  * leave in one write, flushed whenever the reader is about to wait on the socket.
  */
 import { HttpError } from "./errors.ts";
-import { BufferedReader, BufferedWriter, type Matcher } from "./io.ts";
+import { BufferedReader, BufferedWriter, GATHER_LIMIT_BYTES, type Matcher } from "./io.ts";
 import {
   fieldTokens,
   findHeadEnd,
@@ -201,7 +201,8 @@ export class Connection {
 
     let response: Response | Answer;
     try {
-      response = await this.#respond(head, framing, body);
+      const answered = this.#respond(head, framing, body);
+      response = answered instanceof Promise ? await answered : answered;
     } catch (error) {
       // A bad target or method, a malformed body, a timeout, or a handler beyond saving.
       await this.#fail(error, head.minor);
@@ -215,7 +216,8 @@ export class Connection {
       // be worth reading: closing is cheaper than draining (RFC 9110 §10.1.1 allows either).
       keepAlive = false;
     }
-    if (!(await this.#writeResponse(head, response, keepAlive))) return false;
+    const written = this.#writeResponse(head, response, keepAlive);
+    if (!(written instanceof Promise ? await written : written)) return false;
     if (!keepAlive) return false;
     if (body.state !== "done") {
       await this.#writer.flush();
@@ -229,35 +231,45 @@ export class Connection {
 
   /**
    * Calls the handler: through its direct entry point when it has one and the request is a plain
-   * GET or HEAD, else (or when it declines) with a `Request`.
+   * GET or HEAD, else (or when it declines) with a `Request`. The answer comes back at once when
+   * the handler gave it at once (see `dispatch`).
    */
-  async #respond(
+  #respond(
     head: RequestHead,
     framing: BodyFraming,
     body: IncomingBody,
-  ): Promise<Response | Answer> {
+  ): Response | Answer | Promise<Response | Answer> {
     const ctx = this.#ctx;
-    const { requestTimeout } = ctx.limits;
     const direct = ctx.direct;
     const view = direct !== null && framing.kind === "none" ? requestView(head, ctx.scheme) : null;
-    if (view !== null) {
-      const answer = await dispatch(
-        () => direct!(view, this.info),
-        requestTimeout,
-        ctx.onError,
-        isDirectOutcome,
-      );
-      if (answer !== null) {
-        this.requests++;
-        return answer;
-      }
-    }
+    if (view === null) return this.#callHandler(head, framing, body);
+    const outcome = dispatch(
+      () => direct!(view, this.info),
+      ctx.limits.requestTimeout,
+      ctx.onError,
+      isDirectOutcome,
+    );
+    const taken = (answer: Response | Answer | null) => {
+      if (answer === null) return this.#callHandler(head, framing, body);
+      this.requests++;
+      return answer;
+    };
+    return outcome instanceof Promise ? outcome.then(taken) : taken(outcome);
+  }
+
+  /** Builds the `Request` and calls the handler with it. */
+  #callHandler(
+    head: RequestHead,
+    framing: BodyFraming,
+    body: IncomingBody,
+  ): Response | Promise<Response> {
+    const ctx = this.#ctx;
     const stream = framing.kind === "none" ? null : body.stream();
     const request = buildRequest(head, stream, ctx.scheme, ctx.defaultHost);
     this.requests++;
-    return await dispatch(
+    return dispatch(
       () => ctx.handler(request, this.info),
-      requestTimeout,
+      ctx.limits.requestTimeout,
       ctx.onError,
       isResponse,
     );
@@ -285,7 +297,9 @@ export class Connection {
       this.#arm(limits.headersTimeout, true);
       let result;
       try {
-        result = await reader.readMatch(this.#matchHead, Infinity, HEAD_END_OVERLAP);
+        // Usually the whole head came in the read just made: found without another promise.
+        result = reader.takeMatch(this.#matchHead, Infinity) ??
+          await reader.readMatch(this.#matchHead, Infinity, HEAD_END_OVERLAP);
       } catch (error) {
         if (!(error instanceof HttpError)) throw error;
         await this.#fail(error, 1);
@@ -314,32 +328,58 @@ export class Connection {
 
   /**
    * Writes the response. Returns false if the connection must close afterwards (the body was cut
-   * short, or its end is marked by the close).
+   * short, or its end is marked by the close). A response whose body is in hand — none, or bytes
+   * the handler described — is only queued, with no promise (the writer flushes before the next
+   * read, so answers to a pipelined batch leave together); any other reads its body first.
    */
-  async #writeResponse(
+  #writeResponse(
     head: RequestHead,
     response: Response | Answer,
     keepAlive: boolean,
-  ): Promise<boolean> {
+  ): boolean | Promise<boolean> {
     const status = response.status;
-    const omitBody = head.method === "HEAD" || statusHasNoBody(status);
-    const declared = parseDeclaredLength(response.headers.get("content-length"));
     const known = statusHasNoBody(status) ? null : knownBodyOf(response);
+    const declared = parseDeclaredLength(response.headers.get("content-length"));
+    let framing: ResponseFraming;
+    let body: Uint8Array | null = null;
+    if (statusHasNoBody(status)) {
+      framing = status === 304 && declared !== null
+        ? { kind: "length", length: declared }
+        : { kind: "none" };
+    } else if (
+      known?.kind === "bytes" && (declared === null || declared === known.bytes.length) &&
+      known.bytes.length < GATHER_LIMIT_BYTES
+    ) {
+      framing = { kind: "length", length: known.bytes.length };
+      if (head.method !== "HEAD") body = known.bytes;
+    } else {
+      return this.#writeStreamed(head, response, known, declared, keepAlive);
+    }
+    if (!this.#queueHead(head, response, framing, keepAlive)) return false;
+    if (body !== null) this.#writer.queue(body);
+    return this.#writer.full ? this.#writer.flush().then(() => keepAlive) : keepAlive;
+  }
+
+  /** The rest of `#writeResponse`: a body to read from a stream or a file, or a large one. */
+  async #writeStreamed(
+    head: RequestHead,
+    response: Response | Answer,
+    known: KnownBody | null,
+    declared: number | null,
+    keepAlive: boolean,
+  ): Promise<boolean> {
+    const omitBody = head.method === "HEAD";
     const reader = known !== null ? knownReader(known, omitBody) : streamReader(response);
     try {
       let framing: ResponseFraming;
       let ahead: ReadAhead = { chunks: [], done: true, pending: null };
-      if (statusHasNoBody(status)) {
-        framing = status === 304 && declared !== null
-          ? { kind: "length", length: declared }
-          : { kind: "none" };
-      } else if (known !== null) {
+      if (known !== null) {
         // A body the handler described (body_source.ts): its length is known without reading
         // it. Bytes leave with the head; a file follows it from the reader's reused buffer.
         framing = { kind: "length", length: declared ?? knownLength(known) };
         if (known.kind === "bytes") ahead.chunks = [known.bytes];
         else ahead.done = false;
-      } else if (reader === null && head.method === "HEAD") {
+      } else if (reader === null && omitBody) {
         // A HEAD answer may announce the GET's length (RFC 9110 §9.3.2); without one, it says
         // nothing rather than a wrong 0.
         framing = declared !== null ? { kind: "length", length: declared } : { kind: "none" };
@@ -351,36 +391,70 @@ export class Connection {
         ahead = await readAhead(reader);
         if (declared !== null) framing = { kind: "length", length: declared };
         else if (ahead.done) framing = { kind: "length", length: byteLength(ahead.chunks) };
-        else if (head.method === "HEAD") framing = { kind: "none" };
+        else if (omitBody) framing = { kind: "none" };
         else if (head.minor === 1) framing = { kind: "chunked" };
         else framing = { kind: "close" };
       }
       if (framing.kind === "close") keepAlive = false;
-
-      try {
-        await this.#writer.pushLatin1(encodeHead(
-          head.minor,
-          status,
-          response instanceof Response ? response.statusText : "",
-          response.headers,
-          framing,
-          !keepAlive,
-        ));
-      } catch (error) {
-        // A header that would split the response: nothing of it is written, a 500 goes instead.
-        await this.#fail(error, head.minor);
-        return false;
-      }
+      if (!this.#queueHead(head, response, framing, keepAlive)) return false;
       if (omitBody || reader === null) return keepAlive;
-      const complete = await this.#writeBody(reader, framing, ahead);
+      const written = this.#writeBody(reader, framing, ahead);
+      const complete = written instanceof Promise ? await written : written;
       return keepAlive && complete;
     } finally {
       reader?.cancel().catch(() => {});
     }
   }
 
-  /** Writes the body in its framing; returns false if it did not match its declared length. */
-  async #writeBody(
+  /** Queues the head; a header that would split the response queues a 500 instead (false). */
+  #queueHead(
+    head: RequestHead,
+    response: Response | Answer,
+    framing: ResponseFraming,
+    keepAlive: boolean,
+  ): boolean {
+    try {
+      this.#writer.queueLatin1(encodeHead(
+        head.minor,
+        response.status,
+        response instanceof Response ? response.statusText : "",
+        response.headers,
+        framing,
+        !keepAlive,
+      ));
+      return true;
+    } catch (error) {
+      this.#queueFail(error, head.minor);
+      return false;
+    }
+  }
+
+  /**
+   * Writes the body in its framing; returns false if it did not match its declared length. A
+   * small body read whole ahead is queued like bytes; anything else is written as it comes.
+   */
+  #writeBody(
+    reader: BodyReader,
+    framing: ResponseFraming,
+    ahead: ReadAhead,
+  ): boolean | Promise<boolean> {
+    if (
+      !ahead.done || framing.kind !== "length" || byteLength(ahead.chunks) >= GATHER_LIMIT_BYTES
+    ) {
+      return this.#writeBodyAsItComes(reader, framing, ahead);
+    }
+    let left = framing.length;
+    for (let chunk of ahead.chunks) {
+      checkChunk(chunk);
+      if (chunk.length > left) chunk = chunk.subarray(0, left);
+      this.#writer.queue(chunk);
+      left -= chunk.length;
+    }
+    if (left !== 0) return false;
+    return this.#writer.full ? this.#writer.flush().then(() => true) : true;
+  }
+
+  async #writeBodyAsItComes(
     reader: BodyReader,
     framing: ResponseFraming,
     ahead: ReadAhead,
@@ -388,7 +462,7 @@ export class Connection {
     const chunked = framing.kind === "chunked";
     let left = framing.kind === "length" ? framing.length : Infinity;
     const send = async (chunk: Uint8Array) => {
-      if (!(chunk instanceof Uint8Array)) throw new TypeError("response body chunks must be bytes");
+      checkChunk(chunk);
       if (chunk.length === 0) return;
       if (chunk.length > left) chunk = chunk.subarray(0, left);
       left -= chunk.length;
@@ -419,11 +493,16 @@ export class Connection {
 
   /** Answers with an error status and `Connection: close` (the caller then ends the loop). */
   async #fail(error: unknown, minor: number): Promise<void> {
+    this.#queueFail(error, minor);
+    await this.#writer.flush();
+  }
+
+  /** Queues the error answer of `#fail`; the serving loop's last flush sends it. */
+  #queueFail(error: unknown, minor: number): void {
     const httpError = error instanceof HttpError
       ? error
       : new HttpError(500, "Internal Server Error");
-    await this.#writer.push(encodeError(minor, httpError, true));
-    await this.#writer.flush();
+    this.#writer.queue(encodeError(minor, httpError, true));
   }
 
   /**
@@ -580,6 +659,11 @@ function streamReader(response: Response | Answer): BodyReader | null {
 /** The reader of a body the handler described; nothing is opened when no body is sent. */
 function knownReader(known: KnownBody, omitBody: boolean): BodyReader {
   return known.kind === "file" && !omitBody ? new FileBodyReader(known) : EMPTY_READER;
+}
+
+/** A handler's stream may enqueue anything; only bytes can be sent. */
+function checkChunk(chunk: unknown): void {
+  if (!(chunk instanceof Uint8Array)) throw new TypeError("response body chunks must be bytes");
 }
 
 function byteLength(chunks: Uint8Array[]): number {

@@ -54,6 +54,10 @@ export class FieldList implements Iterable<[string, string]> {
     this.#fields.push([lower, value]);
   }
 
+  forEach(callback: (value: string, name: string) => void): void {
+    for (const [name, value] of this.#fields) callback(value, name);
+  }
+
   [Symbol.iterator](): Iterator<[string, string]> {
     return this.#fields[Symbol.iterator]();
   }

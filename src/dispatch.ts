@@ -10,44 +10,64 @@ import { HttpError } from "./errors.ts";
  * for the caller to answer with its status; any other failure goes to `onError`, and if that
  * fails too, becomes a 500. `accepts` tells an answer from a mistake: a `Response`, and also
  * null (no reply) for datagrams, or an `Answer` or null (declined) for a direct handler.
+ *
+ * A handler that answers at once gets its answer back at once, not in a promise: most handlers
+ * do, and a promise per request is an allocation and a turn of the event loop (a sync throw
+ * from here is the caller's to catch, like a rejection).
  */
-export async function dispatch<A>(
+export function dispatch<A>(
   call: () => A | Promise<A>,
   requestTimeout: number,
   onError: (error: unknown) => A | Promise<A>,
   accepts: (value: unknown) => value is A,
-): Promise<A> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+): A | Promise<A> {
+  let answer: A | Promise<A>;
   try {
-    // Called directly (a throw is caught below): deferring it to a microtask costs a turn per
-    // request and changes nothing.
-    const pending = call();
-    const answer = requestTimeout > 0
-      ? await Promise.race([
-        pending,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new HttpError(503, `no response within ${requestTimeout} ms`)),
-            requestTimeout,
-          );
-        }),
-      ])
-      : await pending;
-    if (accepts(answer)) return answer;
-    throw new TypeError("the handler returned something that is not a Response");
+    answer = call();
   } catch (error) {
-    if (error instanceof HttpError) throw error;
-    let answer: unknown;
-    try {
-      answer = await onError(error);
-    } catch {
-      // onError failed too: fall through to the plain 500
-    }
-    if (accepts(answer)) return answer;
-    throw new HttpError(500, "Internal Server Error");
-  } finally {
-    clearTimeout(timer);
+    return recover(error, onError, accepts);
   }
+  if (!(answer instanceof Promise)) return settle(answer, onError, accepts);
+  const pending = requestTimeout > 0 ? withTimeout(answer, requestTimeout) : answer;
+  return pending.then(
+    (value) => settle(value, onError, accepts),
+    (error) => recover(error, onError, accepts),
+  );
+}
+
+function settle<A>(
+  value: unknown,
+  onError: (error: unknown) => A | Promise<A>,
+  accepts: (value: unknown) => value is A,
+): A | Promise<A> {
+  if (accepts(value)) return value;
+  const error = new TypeError("the handler returned something that is not a Response");
+  return recover(error, onError, accepts);
+}
+
+async function recover<A>(
+  error: unknown,
+  onError: (error: unknown) => A | Promise<A>,
+  accepts: (value: unknown) => value is A,
+): Promise<A> {
+  if (error instanceof HttpError) throw error;
+  let answer: unknown;
+  try {
+    answer = await onError(error);
+  } catch {
+    // onError failed too: fall through to the plain 500
+  }
+  if (accepts(answer)) return answer;
+  throw new HttpError(500, "Internal Server Error");
+}
+
+/** `pending`, or a 503 `HttpError` once `ms` have passed without it settling. */
+function withTimeout<A>(pending: Promise<A>, ms: number): Promise<A> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HttpError(503, `no response within ${ms} ms`)), ms);
+  });
+  return Promise.race([pending, timeout]).finally(() => clearTimeout(timer));
 }
 
 export function isResponse(value: unknown): value is Response {

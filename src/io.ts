@@ -121,6 +121,19 @@ export class BufferedReader {
   }
 
   /**
+   * The item `match` finds complete in what is already buffered (consumed), or null: no I/O, so
+   * the common case of a whole request head in one read costs no promise.
+   */
+  takeMatch(match: Matcher, maxBytes: number): { status: "found"; bytes: Uint8Array } | null {
+    const limit = Math.min(this.#end, this.#start + maxBytes);
+    const end = match(this.#buf.subarray(0, limit), this.#start, this.#start, limit);
+    if (end === -1) return null;
+    const bytes = this.#buf.subarray(this.#start, end);
+    this.#start = end;
+    return { status: "found", bytes };
+  }
+
+  /**
    * Reads until `match` finds the end of an item, with at most `maxBytes` buffered for it.
    * `overlap` is how many already-scanned bytes the matcher must see again after a read (a
    * delimiter can straddle two reads).
@@ -219,14 +232,20 @@ export async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void>
   while (off < bytes.length) off += await sink.write(bytes.subarray(off));
 }
 
-/** Bytes above which `BufferedWriter` stops gathering and writes what it holds. */
-const GATHER_LIMIT_BYTES = 64 * 1024;
+const DONE = Promise.resolve();
+
+/**
+ * Bytes above which `BufferedWriter` stops gathering and writes what it holds; a body in hand
+ * smaller than this is queued with its head, a larger one written on its own.
+ */
+export const GATHER_LIMIT_BYTES = 64 * 1024;
 /** First size of a writer's buffer; it doubles when a response needs more. */
 const INITIAL_GATHER_BYTES = 4 * 1024;
 
 /**
  * Gathers writes into one buffer per connection, reused from one write to the next, and sends
- * them in one `write`. Pieces are copied in, so a caller may reuse its bytes at once.
+ * them in one `write`. Pieces are copied in, so a caller may reuse its bytes at once. Queueing is
+ * synchronous (`queue`, `queueLatin1`): only a write to the socket costs a promise.
  */
 export class BufferedWriter {
   #sink: ByteSink;
@@ -248,18 +267,13 @@ export class BufferedWriter {
     return this.#bytesWritten;
   }
 
-  /**
-   * Queues `bytes`; writes what is gathered first when they would pass the limit. A large piece
-   * is written on its own after what is queued: one more syscall is cheaper than copying it.
-   */
-  async push(bytes: Uint8Array): Promise<void> {
-    if (bytes.length === 0) return;
-    if (bytes.length >= GATHER_LIMIT_BYTES) {
-      await this.flush();
-      this.#bytesWritten += bytes.length;
-      return writeAll(this.#sink, bytes);
-    }
-    if (this.#used + bytes.length > GATHER_LIMIT_BYTES) await this.flush();
+  /** Whether enough is queued that it should be written before more is gathered. */
+  get full(): boolean {
+    return this.#used >= GATHER_LIMIT_BYTES;
+  }
+
+  /** Queues a copy of `bytes`, however many are queued already (see `full`). */
+  queue(bytes: Uint8Array): void {
     this.#room(bytes.length).set(bytes, this.#used);
     this.#used += bytes.length;
   }
@@ -269,8 +283,7 @@ export class BufferedWriter {
    * ByteStrings. Written straight into the buffer, with no TextEncoder call and no array of its
    * own. A character above 255 throws a RangeError, and nothing of `text` is queued.
    */
-  async pushLatin1(text: string): Promise<void> {
-    if (this.#used + text.length > GATHER_LIMIT_BYTES) await this.flush();
+  queueLatin1(text: string): void {
     const buf = this.#room(text.length);
     const start = this.#used;
     for (let i = 0; i < text.length; i++) {
@@ -281,17 +294,37 @@ export class BufferedWriter {
     this.#used += text.length;
   }
 
+  /**
+   * Queues `bytes`, writing what is gathered first when they would pass the limit. A large piece
+   * is written on its own after what is queued: one more syscall is cheaper than copying it.
+   */
+  async push(bytes: Uint8Array): Promise<void> {
+    if (bytes.length === 0) return;
+    if (bytes.length >= GATHER_LIMIT_BYTES) {
+      await this.flush();
+      this.#bytesWritten += bytes.length;
+      return this.#writeAll(bytes);
+    }
+    if (this.#used + bytes.length > GATHER_LIMIT_BYTES) await this.flush();
+    this.queue(bytes);
+  }
+
   /** Sends everything queued in one write. */
-  async flush(): Promise<void> {
-    if (this.#used === 0) return;
+  flush(): Promise<void> {
+    if (this.#used === 0) return DONE;
     const buf = this.#buf!;
     const bytes = buf.subarray(0, this.#used);
     // The buffer is the write's until it completes: a push meanwhile gets a buffer of its own.
     this.#buf = null;
     this.#used = 0;
     this.#bytesWritten += bytes.length;
+    return this.#writeAll(bytes, buf);
+  }
+
+  /** Writes `bytes`, then takes `buffer` (if given) back for gathering. */
+  async #writeAll(bytes: Uint8Array, buffer?: Uint8Array<ArrayBuffer>): Promise<void> {
     await writeAll(this.#sink, bytes);
-    this.#buf ??= buf;
+    if (buffer !== undefined) this.#buf ??= buffer;
   }
 
   /** The buffer, with room for `n` more bytes after the queued ones. */

@@ -110,6 +110,10 @@ export function parseResponses(text: string, headRequests: boolean[] = []): Pars
       for (;;) {
         const lineEnd = text.indexOf("\r\n", pos);
         const size = parseInt(text.slice(pos, lineEnd), 16);
+        // A cut or malformed chunked body fails the test instead of looping forever.
+        if (lineEnd === -1 || Number.isNaN(size)) {
+          throw new Error(`bad chunk size line at ${pos}: ${JSON.stringify(text.slice(pos))}`);
+        }
         pos = lineEnd + 2;
         if (size === 0) {
           pos = text.indexOf("\r\n", pos) + 2;
