@@ -5,6 +5,7 @@
  * `X-Forwarded-For/-Proto/-Host` or from `Forwarded` (RFC 7239). Requests from anyone else are
  * passed on untouched: their forwarding headers are whatever the client wrote.
  */
+import { directOf, type RequestView, withDirect } from "./direct.ts";
 import { CidrList, formatIp, type IpBytes, parseIp, parseIpv4 } from "./ip.ts";
 import type { ServeHandler, ServeHandlerInfo, TrustProxyOptions } from "./options.ts";
 
@@ -31,14 +32,23 @@ export function withForwarded(
   const options = Array.isArray(trustProxy) ? { trusted: trustProxy } : trustProxy;
   const trusted = new CidrList(options.trusted);
   const family = options.headers ?? "x-forwarded";
-  return (request, info) => {
+  const clientOf = (headers: RequestView["headers"]) =>
+    resolveClient(
+      family === "forwarded" ? parseForwarded(headers.get("forwarded")) : xForwardedHops(headers),
+      trusted,
+    );
+  const forwarded: ServeHandler = (request, info) => {
     if (!isTrustedPeer(info.remoteAddr, trusted)) return handler(request, info);
-    const hops = family === "forwarded"
-      ? parseForwarded(request.headers.get("forwarded"))
-      : xForwardedHops(request.headers);
-    const client = resolveClient(hops, trusted);
+    const client = clientOf(request.headers);
     return handler(rewriteRequest(request, client), rewriteInfo(info, client));
   };
+  // A direct handler sees no scheme or host (RequestView has none): only the address changes.
+  const direct = directOf(handler);
+  if (direct === null) return forwarded;
+  return withDirect(forwarded, (view, info) => {
+    if (!isTrustedPeer(info.remoteAddr, trusted)) return direct(view, info);
+    return direct(view, rewriteInfo(info, clientOf(view.headers)));
+  });
 }
 
 /** A Unix socket peer is a local proxy (the socket file's mode decides who may connect). */
@@ -112,7 +122,7 @@ export function parseNode(node: string): Deno.NetAddr | null {
  * its hops (each proxy appended one); otherwise their last value, the nearest proxy's, goes with
  * every hop.
  */
-export function xForwardedHops(headers: Headers): Hop[] {
+export function xForwardedHops(headers: RequestView["headers"]): Hop[] {
   const list = (name: string) =>
     headers.get(name)?.split(",").map((value) => value.trim()).filter((value) => value !== "") ??
       [];

@@ -4,6 +4,7 @@
  * passes every other request on. With a drain delay (see server.ts) the balancer sees the 503 and
  * stops sending new requests while the instance still serves, so stopping it loses none.
  */
+import { directOf, withDirect } from "./direct.ts";
 import type { ServeHandler } from "./options.ts";
 
 export function withHealth(
@@ -12,7 +13,7 @@ export function withHealth(
   draining: () => boolean,
 ): ServeHandler {
   if (!path.startsWith("/")) throw new TypeError(`health path must start with "/", not "${path}"`);
-  return (request, info) => {
+  const checked: ServeHandler = (request, info) => {
     const url = new URL(request.url);
     if (url.pathname !== path) return handler(request, info);
     const headers = { "cache-control": "no-store", "content-type": "text/plain" };
@@ -26,4 +27,9 @@ export function withHealth(
       ? new Response("draining\n", { status: 503, headers })
       : new Response("ok\n", { status: 200, headers });
   };
+  // The handler's direct path stays open for every other path; a poll declines it and is
+  // answered above.
+  const direct = directOf(handler);
+  if (direct === null) return checked;
+  return withDirect(checked, (view, info) => view.pathname === path ? null : direct(view, info));
 }

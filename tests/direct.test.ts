@@ -242,3 +242,26 @@ Deno.test("the access log writes one line per request on either path", async () 
     '"HEAD /missing HTTP/1.1" 404 - "http://r/" "ua"',
   ]);
 });
+
+Deno.test("trustProxy and health keep the direct path: the forwarded client reaches it", async () => {
+  const seen: string[] = [];
+  const handler = withDirect(
+    (request: Request, info) => {
+      seen.push(`request ${(info.remoteAddr as Deno.NetAddr).hostname}`);
+      return new Response(new URL(request.url).pathname);
+    },
+    (view, info): Answer => {
+      seen.push(`direct ${(info.remoteAddr as Deno.NetAddr).hostname} ${view.pathname}`);
+      return { status: 200, headers: new FieldList(), body: null };
+    },
+  );
+  await using server = startServer(handler, { trustProxy: ["127.0.0.1"], health: "/healthz" });
+  const get = (target: string, extra = "") =>
+    exchange(server.port, `GET ${target} HTTP/1.1\r\nHost: x\r\n${extra}Connection: close\r\n\r\n`);
+  await get("/page", "X-Forwarded-For: 203.0.113.7\r\n");
+  await get("/page");
+  const [health] = parseResponses(await get("/healthz"));
+  assert.equal(health.status, 200);
+  assert.equal(health.body, "ok\n");
+  assert.deepEqual(seen, ["direct 203.0.113.7 /page", "direct 127.0.0.1 /page"]);
+});
