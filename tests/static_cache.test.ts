@@ -1,5 +1,6 @@
 /** The file server's cache of resolutions and small files: a changed file is served changed at once. */
 import assert from "node:assert/strict";
+import { FileCache } from "../src/static/cache.ts";
 import { site } from "./static_fixture.ts";
 
 const OLD = new Date("2024-03-10T12:00:00Z");
@@ -52,4 +53,80 @@ Deno.test("cache: a symlink moved out of the root is refused at once", async () 
   await Deno.remove(`${s.root}/link.txt`);
   await Deno.symlink(`${s.dir}/secret.txt`, `${s.root}/link.txt`);
   assert.equal((await s.request("/link.txt")).status, 404);
+});
+
+/** A `stat` result for the cache: only the fields `sameFile` compares matter. */
+function info(size: number, mtime: Date, ino = 1): Deno.FileInfo {
+  return { size, mtime, ino, dev: 1 } as Deno.FileInfo;
+}
+
+Deno.test("FileCache.bytesOf: small files kept from the first read, large from the second", () => {
+  const cache = new FileCache();
+  let reads = 0;
+  const reader = (size: number) => () => {
+    reads++;
+    return new Uint8Array(size).fill(reads);
+  };
+  const small = info(1024, OLD);
+  assert.equal(cache.bytesOf("/s", small, reader(1024))?.[0], 1);
+  assert.equal(cache.bytesOf("/s", small, reader(1024))?.[0], 1, "kept: not read again");
+  assert.equal(reads, 1);
+
+  const large = info(512 * 1024, OLD);
+  assert.equal(cache.bytesOf("/l", large, reader(512 * 1024)), null, "first request: streamed");
+  assert.equal(reads, 1);
+  assert.equal(cache.bytesOf("/l", large, reader(512 * 1024))?.[0], 2, "second: read and kept");
+  assert.equal(cache.bytesOf("/l", large, reader(512 * 1024))?.[0], 2, "third: the kept bytes");
+  assert.equal(reads, 2);
+
+  const edited = info(512 * 1024, LATER);
+  assert.equal(cache.bytesOf("/l", edited, reader(512 * 1024)), null, "changed: streamed again");
+  assert.equal(cache.bytesOf("/l", edited, reader(512 * 1024))?.[0], 3);
+
+  const fresh = info(512 * 1024, new Date());
+  for (let i = 0; i < 3; i++) {
+    assert.equal(cache.bytesOf("/f", fresh, reader(512 * 1024)), null, "not settled: streamed");
+  }
+  const huge = info(4 * 1024 * 1024, OLD);
+  for (let i = 0; i < 3; i++) {
+    assert.equal(cache.bytesOf("/h", huge, reader(4 * 1024 * 1024)), null, "too large: streamed");
+  }
+  assert.equal(reads, 3);
+});
+
+Deno.test("FileCache.bytesOf: at most 16 MiB kept, the least recently used dropped first", () => {
+  const cache = new FileCache();
+  let reads = 0;
+  const read = () => {
+    reads++;
+    return new Uint8Array(1024 * 1024);
+  };
+  const files = Array.from({ length: 17 }, (_, i) => [`/f${i}`, info(1024 * 1024, OLD, i + 1)]);
+  const use = (i: number) =>
+    cache.bytesOf(files[i][0] as string, files[i][1] as Deno.FileInfo, read);
+  for (let i = 0; i < 16; i++) {
+    use(i); // candidate
+    use(i); // kept
+  }
+  assert.equal(reads, 16);
+  use(0); // f0 becomes the most recently used
+  use(16);
+  use(16); // keeping f16 drops the least recently used: f1, not f0
+  assert.equal(reads, 17);
+  use(0);
+  assert.equal(reads, 17, "f0 still kept");
+  use(1);
+  use(1);
+  assert.equal(reads, 18, "f1 was dropped and is read again");
+});
+
+Deno.test("cache: a large hot file is served whole, and an edit is seen at once", async () => {
+  const first = "a".repeat(300 * 1024);
+  await using s = await site({ files: { "big.txt": first } });
+  await Deno.utime(`${s.root}/big.txt`, OLD, OLD);
+  for (let i = 0; i < 3; i++) assert.equal((await s.request("/big.txt")).body, first);
+  const second = "b".repeat(300 * 1024);
+  await Deno.writeTextFile(`${s.root}/big.txt`, second);
+  await Deno.utime(`${s.root}/big.txt`, LATER, LATER);
+  for (let i = 0; i < 3; i++) assert.equal((await s.request("/big.txt")).body, second);
 });

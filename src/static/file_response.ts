@@ -4,7 +4,7 @@
  */
 import { type Answer, FieldList, type RequestView } from "../direct.ts";
 import type { FileCache } from "./cache.ts";
-import { fileStream, readWhole, WHOLE_READ_LIMIT } from "./body.ts";
+import { fileStream, readWhole } from "./body.ts";
 import { type Coding, CODINGS, compress, MIN_COMPRESS_SIZE, SIBLING_SUFFIX } from "./compress.ts";
 import { evaluatePreconditions, httpDate, ifRangeHolds, validatorsOf } from "./conditional.ts";
 import { typeOf } from "./mime.ts";
@@ -100,7 +100,10 @@ function stream(stream: ReadableStream<Uint8Array>): Answer["body"] {
   return { kind: "stream", stream };
 }
 
-/** The whole representation: small files in one buffer, large ones streamed, coded ones piped. */
+/**
+ * The whole representation: small and hot files in one buffer (cache.ts), others streamed from
+ * the file, coded ones piped through the compressor.
+ */
 function fullAnswer(
   request: RequestView,
   { file, coding, onTheFly }: Representation,
@@ -121,8 +124,8 @@ function fullAnswer(
     headers.set("content-length", String(size));
     return { status, headers, body: null };
   }
-  if (size <= WHOLE_READ_LIMIT) {
-    const bytes = cache.read(file.path, file.info, () => readWhole(file.path, size));
+  const bytes = cache.bytesOf(file.path, file.info, () => readWhole(file.path, size));
+  if (bytes !== null) {
     headers.set("content-length", String(bytes.length));
     return { status, headers, body: { kind: "bytes", bytes } };
   }
