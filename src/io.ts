@@ -229,7 +229,8 @@ export function indexOfSequence(
 /** Writes every byte of `bytes`: a socket `write` may take only part of them. */
 export async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void> {
   let off = 0;
-  while (off < bytes.length) off += await sink.write(bytes.subarray(off));
+  // Usually one write takes everything: no view is made for that one.
+  while (off < bytes.length) off += await sink.write(off === 0 ? bytes : bytes.subarray(off));
 }
 
 const DONE = Promise.resolve();
