@@ -612,23 +612,7 @@ export class DeadlineTicker {
   }
 }
 
-const PENDING = Symbol("pending");
-
-/**
- * The outcome of `promise` if it settles within a few microtask turns, else PENDING. A body built
- * from a string, bytes or a Blob has all its chunks ready by then; a stream that is still
- * producing does not, and is sent chunked. A ready chunk is seen after one turn: polling a flag
- * costs far less than racing it against a chain of promises per read.
- */
-async function settledSoon<T>(promise: Promise<T>): Promise<T | typeof PENDING> {
-  let settled = false;
-  const mark = () => settled = true;
-  promise.then(mark, mark);
-  for (let turn = 0; turn < SOON_TURNS && !settled; turn++) await undefined;
-  return settled ? await promise : PENDING;
-}
-
-/** Microtask turns `settledSoon` waits: a Blob of several parts needs 5 per read; a margin on top. */
+/** Microtask turns a read may take to count as ready: a Blob of several parts needs 5; a margin. */
 const SOON_TURNS = 8;
 
 /** What `readAhead` found: the chunks ready now, and whether the stream ended among them. */
@@ -639,17 +623,34 @@ interface ReadAhead {
   pending: Promise<ReadableStreamReadResult<Uint8Array>> | null;
 }
 
+/** The outcome of a read, as its callbacks left it. */
+type ReadOutcome =
+  | { state: "waiting" }
+  | { state: "read"; result: ReadableStreamReadResult<Uint8Array> }
+  | { state: "failed"; error: unknown };
+
 /**
  * Reads the chunks that are ready now (up to a bound), so that a body of known size gets a
  * Content-Length instead of chunked framing — as Go does for handlers that finish before a flush.
+ * A read counts as ready if it settles within a few microtask turns: a body built from a string,
+ * bytes or a Blob has all its chunks ready by then; a stream that is still producing does not, and
+ * is sent chunked. Its callbacks leave the outcome in a variable that is polled each turn: cheaper
+ * than racing each read against a chain of promises, or awaiting it once more once it is known.
  */
 async function readAhead(reader: BodyReader): Promise<ReadAhead> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
     const next = reader.read();
-    const result = await settledSoon(next);
-    if (result === PENDING) return { chunks, done: false, pending: next };
+    let outcome = { state: "waiting" } as ReadOutcome; // "as": set by the callbacks
+    next.then(
+      (result) => outcome = { state: "read", result },
+      (error) => outcome = { state: "failed", error },
+    );
+    for (let turn = 0; turn < SOON_TURNS && outcome.state === "waiting"; turn++) await undefined;
+    if (outcome.state === "waiting") return { chunks, done: false, pending: next };
+    if (outcome.state === "failed") throw outcome.error;
+    const result = outcome.result;
     if (result.done) return { chunks, done: true, pending: null };
     chunks.push(result.value);
     // Past the bound, one more read still decides: a large body that ends right here (a 1 MiB
