@@ -326,10 +326,12 @@ export class BufferedWriter {
     this.#used = 0;
     this.#bytesWritten += bytes.length;
     // The usual write takes everything at once; only a partial one goes on through `writeAll`.
-    return this.#sink.write(bytes).then(async (n) => {
-      if (n < bytes.length) await writeAll(this.#sink, bytes.subarray(n));
+    const reclaim = () => {
       this.#buf ??= buf;
-    });
+    };
+    return this.#sink.write(bytes).then((n) =>
+      n < bytes.length ? writeAll(this.#sink, bytes.subarray(n)).then(reclaim) : reclaim()
+    );
   }
 
   /** The buffer, with room for `n` more bytes after the queued ones. */
