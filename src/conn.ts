@@ -106,9 +106,10 @@ export class Connection {
       }
       let first = true;
       while (!this.#draining) {
-        const keepAlive = await this.#serveOne(first);
+        // A pipelined head already buffered is taken without #readHead's promise.
+        const headBytes = this.#takeHead() ?? await this.#readHead(first);
         first = false;
-        if (!keepAlive) break;
+        if (headBytes === null || !(await this.#serveOne(headBytes))) break;
       }
       await this.#writer.flush();
     } catch {
@@ -161,11 +162,9 @@ export class Connection {
     return true;
   }
 
-  /** Reads and answers one request. Returns whether the connection may carry another. */
-  async #serveOne(first: boolean): Promise<boolean> {
+  /** Answers the request whose head is `headBytes`. Returns whether the connection may carry another. */
+  async #serveOne(headBytes: Uint8Array): Promise<boolean> {
     const limits = this.#ctx.limits;
-    const headBytes = await this.#readHead(first);
-    if (headBytes === null) return false;
     this.#phase = "busy";
 
     let head: RequestHead;
@@ -278,6 +277,21 @@ export class Connection {
       ctx.onError,
       isResponse,
     );
+  }
+
+  /**
+   * A complete head already buffered (a pipelined request), or null when `#readHead` must wait
+   * for the socket or decide: what it would find first, without its promise.
+   */
+  #takeHead(): Uint8Array | null {
+    const buffered = this.#reader.peek();
+    // Empty lines before a request line, and heads over the limits, are #readHead's to handle.
+    if (buffered.length === 0 || buffered[0] === 0x0d || this.#draining) return null;
+    try {
+      return this.#reader.takeMatch(this.#matchHead, Infinity)?.bytes ?? null;
+    } catch {
+      return null;
+    }
   }
 
   /**
