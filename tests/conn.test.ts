@@ -47,6 +47,17 @@ Deno.test("10 pipelined requests in one write are answered in order", async () =
   assert.equal(responses[9].headers.get("connection"), "close");
 });
 
+Deno.test("a pipelined batch: empty lines between requests, then a head over the limit", async () => {
+  const { handler } = recorder();
+  await using s = startServer(handler, { limits: { maxHeaderBytes: 256 } });
+  const batch = GET("/a") + "\r\n" + GET("/b") + GET("/c", `X-Big: ${"x".repeat(300)}\r\n`) +
+    GET("/never");
+  const responses = parseResponses(await exchange(s.port, batch));
+  assert.deepEqual(responses.map((r) => r.status), [200, 200, 431]);
+  assert.deepEqual(responses.slice(0, 2).map((r) => r.body), ["GET /a", "GET /b"]);
+  assert.equal(responses[2].headers.get("connection"), "close");
+});
+
 /**
  * Malformed requests, each followed in the same write by a request for /smuggled. The server
  * must answer the malformed one with the given status, close, and never serve /smuggled.
