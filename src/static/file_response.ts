@@ -27,7 +27,7 @@ export interface FileResponseOptions {
   cacheControl: string | null;
   /** Status of a full response: 200, or 404 for a custom not-found page. */
   status?: number;
-  /** Where small files' bytes are kept between requests. */
+  /** Where hot files' bytes are kept between requests. */
   cache: FileCache;
 }
 
