@@ -117,6 +117,9 @@ export class Connection {
       // ends here, and only this one.
     } finally {
       this.close();
+      // The loop has settled every read and write it started: the buffers can serve others.
+      this.#reader.release();
+      this.#writer.release();
     }
   }
 

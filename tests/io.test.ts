@@ -106,3 +106,72 @@ Deno.test("BufferedWriter: gathers pushes into one write and survives partial wr
   assert.equal(decoder.decode(concatBytes(writes)), "HTTP/1.1 200 OK\r\n\r\nbody");
   assert.equal(writer.pendingBytes, 0);
 });
+
+/** A source whose one read is answered by hand: it keeps the buffer the reader handed it. */
+function heldSource() {
+  let resolve: (n: number | null) => void = () => {};
+  const src = {
+    target: null as Uint8Array | null,
+    read(p: Uint8Array): Promise<number | null> {
+      src.target = p;
+      return new Promise((r) => resolve = r);
+    },
+    answer(text: string) {
+      src.target!.set(encoder.encode(text));
+      resolve(text.length);
+    },
+  };
+  return src;
+}
+
+Deno.test("released read buffers are reused, but never one a read is still filling", async () => {
+  const first = new BufferedReader(source("first", 100));
+  await first.fill();
+  const firstBuffer = first.peek().buffer;
+  first.release();
+  assert.equal(await first.fill(), null, "a released reader is at its end");
+  const second = new BufferedReader(source("second", 100));
+  await second.fill();
+  assert.equal(second.peek().buffer, firstBuffer, "the released buffer was reused");
+  second.release();
+
+  // A read still in flight at release (a handler pulling a body the connection gave up on): its
+  // buffer must not be lent to another reader, or that reader would see the late bytes.
+  const held = heldSource();
+  const busy = new BufferedReader(held);
+  const pending = busy.fill();
+  busy.release();
+  const other = new BufferedReader(source("mine!", 100));
+  await other.fill();
+  held.answer("LATE!");
+  await pending;
+  assert.equal(decoder.decode(other.peek()), "mine!");
+});
+
+Deno.test("released write buffers are reused, but never one a write still holds", async () => {
+  const written: Uint8Array[] = [];
+  let finish: (n: number) => void = () => {};
+  const slowSink = {
+    write(p: Uint8Array): Promise<number> {
+      written.push(p);
+      return new Promise((r) => finish = r);
+    },
+  };
+  const busy = new BufferedWriter(slowSink);
+  busy.queue(encoder.encode("in flight"));
+  const flushing = busy.flush();
+  busy.release(); // the write holds the buffer: it is not given back
+  const quickSink = {
+    write(p: Uint8Array): Promise<number> {
+      written.push(p.slice());
+      return Promise.resolve(p.length);
+    },
+  };
+  const other = new BufferedWriter(quickSink);
+  other.queue(encoder.encode("other"));
+  await other.flush();
+  finish(written[0].length);
+  await flushing;
+  assert.equal(decoder.decode(written[0]), "in flight", "the held bytes were not overwritten");
+  assert.equal(decoder.decode(written[1]), "other");
+});
