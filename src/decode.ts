@@ -310,6 +310,8 @@ export class IncomingBody {
   #decoder: ChunkedDecoder | null;
   #state: BodyState = "unread";
   #onFirstRead: (() => Promise<void>) | null;
+  /** A read is under way (the handler's): nobody else may read the connection meanwhile. */
+  #busy = false;
 
   constructor(
     reader: BufferedReader,
@@ -342,19 +344,22 @@ export class IncomingBody {
   async read(): Promise<Uint8Array | null> {
     if (this.#state === "done") return null;
     if (this.#state === "failed") throw new HttpError(400, "request body is unreadable");
-    if (this.#state === "unread") {
-      this.#state = "reading";
-      const onFirstRead = this.#onFirstRead;
-      this.#onFirstRead = null;
-      if (onFirstRead) await onFirstRead();
-    }
+    this.#busy = true;
     try {
+      if (this.#state === "unread") {
+        this.#state = "reading";
+        const onFirstRead = this.#onFirstRead;
+        this.#onFirstRead = null;
+        if (onFirstRead) await onFirstRead();
+      }
       const piece = this.#decoder ? await this.#readChunked() : await this.#readLength();
       if (piece === null) this.#state = "done";
       return piece;
     } catch (error) {
       this.#state = "failed";
       throw error;
+    } finally {
+      this.#busy = false;
     }
   }
 
@@ -385,11 +390,13 @@ export class IncomingBody {
 
   /**
    * Reads and discards the rest of the body so the connection can carry the next request, but at
-   * most `maxBytes`; returns false if the body could not be finished (too long, malformed, cut).
+   * most `maxBytes`; returns false if the body could not be finished (too long, malformed, cut),
+   * or if the handler is still reading it: two readers of one connection would each get pieces
+   * of the other's, so the connection is closed instead.
    */
   async drain(maxBytes: number): Promise<boolean> {
     if (this.#state === "done") return true;
-    if (this.#state === "failed") return false;
+    if (this.#state === "failed" || this.#busy) return false;
     if (this.#remaining > maxBytes) return false;
     this.#onFirstRead = null; // the handler never asked for the body: no 100 Continue now
     let discarded = 0;

@@ -90,8 +90,8 @@ export class BufferedReader {
   #end = 0;
   #eof = false;
   #bytesRead = 0;
-  /** A socket read is in flight into the buffer. */
-  #reading = false;
+  /** Socket reads in flight into the buffer (one, unless callers misbehave). */
+  #reading = 0;
 
   constructor(source: ByteSource, initialBytes = INITIAL_BUFFER_BYTES) {
     this.#source = source;
@@ -106,7 +106,7 @@ export class BufferedReader {
    * up on): that one is left to the garbage collector.
    */
   release(): void {
-    if (!this.#reading) READ_BUFFERS.give(this.#buf);
+    if (this.#reading === 0) READ_BUFFERS.give(this.#buf);
     this.#buf = new Uint8Array(0);
     this.#start = this.#end = 0;
     this.#eof = true;
@@ -149,17 +149,17 @@ export class BufferedReader {
     this.#reserve(room);
     // Not an async function: one promise per read is the socket's own, and a layer of async
     // frames per read was a measurable part of a small request's cost.
-    this.#reading = true;
+    this.#reading++;
     return this.#source.read(this.#buf.subarray(this.#end)).then(this.#filled, this.#failed);
   }
 
   #failed = (error: unknown): never => {
-    this.#reading = false;
+    this.#reading--;
     throw error;
   };
 
   #filled = (n: number | null): number | null => {
-    this.#reading = false;
+    this.#reading--;
     if (n === null) {
       this.#eof = true;
       return null;

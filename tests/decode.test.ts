@@ -248,3 +248,27 @@ Deno.test("IncomingBody: drain refuses bodies over its bound", async () => {
   );
   assert.equal(await chunked.drain(50), false);
 });
+
+Deno.test("IncomingBody: no drain while the handler's read is in flight (the connection closes)", async () => {
+  // The first socket read is held (the client has not sent the body); any later one ends it.
+  let reads = 0;
+  let answer: (n: number | null) => void = () => {};
+  const reader = new BufferedReader({
+    read(p: Uint8Array): Promise<number | null> {
+      reads++;
+      if (reads > 1) return Promise.resolve(null);
+      return new Promise((resolve) => {
+        answer = (n) => {
+          if (n !== null) p.set(new TextEncoder().encode("hello").subarray(0, n));
+          resolve(n);
+        };
+      });
+    },
+  });
+  const body = new IncomingBody(reader, { kind: "length", length: 5 }, LIMITS, null);
+  const handlerRead = body.read();
+  assert.equal(await body.drain(1024), false, "refused: the body is being read");
+  assert.equal(reads, 1, "the drain did not read the socket alongside the handler");
+  answer(5);
+  assert.equal(new TextDecoder().decode((await handlerRead)!), "hello");
+});
