@@ -6,7 +6,7 @@
  *
  * `realPath` and `open`+`read`+`close` were 14% and 13% of the 1 KiB static profile; a `stat` is
  * a fraction of either. For a 1 MiB file, sending kept bytes instead of reading the file again
- * took the CLI from 0.8× to 1.5× nginx's requests per second (nginx uses `sendfile`, which Deno
+ * took the CLI from 0.8× to 1.8× nginx's requests per second (nginx uses `sendfile`, which Deno
  * does not offer): the read was a copy per request, and the kept bytes leave in one `write`.
  */
 import { WHOLE_READ_LIMIT } from "./body.ts";
