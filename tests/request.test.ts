@@ -1,0 +1,181 @@
+/**
+ * Building the `Request` a handler sees (src/request.ts), and the templates a repeated URL's
+ * `Request` is copied from: a copy must be indistinguishable from a `Request` built afresh, and
+ * must carry nothing of the requests before it.
+ */
+import assert from "node:assert/strict";
+import { HttpError } from "../src/errors.ts";
+import { DEFAULT_LIMITS } from "../src/options.ts";
+import { parseHead } from "../src/parse.ts";
+import { buildRequest, RequestTemplates } from "../src/request.ts";
+import { exchange, parseResponses, startServer } from "./helpers.ts";
+
+const encoder = new TextEncoder();
+
+function head(text: string) {
+  const bytes = encoder.encode(text);
+  return parseHead(bytes, 0, bytes.length, DEFAULT_LIMITS);
+}
+
+/** What a handler can observe of a request, with the body read. */
+async function observe(request: Request) {
+  return {
+    url: request.url,
+    method: request.method,
+    headers: [...request.headers],
+    redirect: request.redirect,
+    aborted: request.signal.aborted,
+    bodyUsed: request.bodyUsed,
+    body: await request.text(),
+  };
+}
+
+/** The same request built by hand with `new Request`, the reference every copy must equal. */
+function reference(url: string, method: string, headers: [string, string][], body: string | null) {
+  return new Request(url, { method, headers, body: body === null ? null : encoder.encode(body) });
+}
+
+const cases: {
+  name: string;
+  lines: (n: number) => string;
+  url: string;
+  method: string;
+  body: (n: number) => string | null;
+}[] = [
+  {
+    name: "GET",
+    lines: (n) => `GET /a?q=${0} HTTP/1.1\r\nHost: example.com\r\nX-Seq: ${n}\r\n\r\n`,
+    url: "http://example.com/a?q=0",
+    method: "GET",
+    body: () => null,
+  },
+  {
+    name: "HEAD",
+    lines: (n) => `HEAD / HTTP/1.1\r\nHost: example.com:8080\r\nX-Seq: ${n}\r\n\r\n`,
+    url: "http://example.com:8080/",
+    method: "HEAD",
+    body: () => null,
+  },
+  {
+    name: "POST with a body",
+    lines: (n) => `POST /form HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nX-Seq: ${n}\r\n\r\n`,
+    url: "http://h/form",
+    method: "POST",
+    body: (n) => `b=${n}`,
+  },
+  {
+    name: "an extension method",
+    lines: (n) => `PROPFIND /dav/ HTTP/1.1\r\nHost: h\r\nX-Seq: ${n}\r\n\r\n`,
+    url: "http://h/dav/",
+    method: "PROPFIND",
+    body: () => null,
+  },
+  {
+    name: "OPTIONS *",
+    lines: (n) => `OPTIONS * HTTP/1.1\r\nHost: h\r\nX-Seq: ${n}\r\n\r\n`,
+    url: "http://h/*",
+    method: "OPTIONS",
+    body: () => null,
+  },
+  {
+    name: "absolute-form",
+    lines: (n) => `GET http://other.example/x HTTP/1.1\r\nHost: h\r\nX-Seq: ${n}\r\n\r\n`,
+    url: "http://other.example/x",
+    method: "GET",
+    body: () => null,
+  },
+];
+
+for (const c of cases) {
+  Deno.test(`buildRequest: ${c.name}, built afresh, then from a template, equals new Request`, async () => {
+    // The first sight builds afresh, the second makes the template, the later ones copy it; the
+    // header that changes each time proves no copy keeps the fields of the one before.
+    for (let n = 0; n < 4; n++) {
+      const parsed = head(c.lines(n));
+      const body = c.body(n);
+      const request = buildRequest(
+        parsed,
+        body === null ? null : encoder.encode(body),
+        "http",
+        "h",
+      );
+      const fields: [string, string][] = [];
+      for (let i = 0; i < parsed.fields.length; i += 2) {
+        fields.push([parsed.fields[i], parsed.fields[i + 1]]);
+      }
+      assert.deepEqual(
+        await observe(request),
+        await observe(reference(c.url, c.method, fields, body)),
+        `request ${n + 1}`,
+      );
+    }
+  });
+}
+
+Deno.test("buildRequest: a copy's signal and body are its own", async () => {
+  const lines = "POST /own HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\n";
+  const requests = ["a", "b", "c"].map((body) =>
+    buildRequest(head(lines), encoder.encode(body), "http", "h")
+  );
+  assert.notEqual(requests[1].signal, requests[2].signal);
+  assert.equal(await requests[2].text(), "c");
+  assert.equal(requests[1].bodyUsed, false, "reading one copy's body leaves the other's");
+  assert.equal(await requests[1].text(), "b");
+  // A copy behaves as a Request everywhere a Request goes.
+  const cloned = requests[0].clone();
+  assert.equal(await cloned.text(), "a");
+  assert.equal(new Request(requests[0]).url, "http://h/own");
+});
+
+Deno.test("buildRequest: a refused URL or method is refused every time it comes", () => {
+  const refusals: [string, number][] = [
+    ["GET http://[zz]/ HTTP/1.1\r\nHost: h\r\n\r\n", 400],
+    ["TRACE / HTTP/1.1\r\nHost: h\r\n\r\n", 501],
+    ["get / HTTP/1.1\r\nHost: h\r\n\r\n", 501],
+  ];
+  for (const [lines, status] of refusals) {
+    for (let n = 0; n < 3; n++) {
+      assert.throws(
+        () => buildRequest(head(lines), null, "http", "h"),
+        (error) => error instanceof HttpError && error.status === status,
+        `${JSON.stringify(lines)}, attempt ${n + 1}`,
+      );
+    }
+  }
+});
+
+Deno.test("RequestTemplates: made on the second sight, bounded, and never for long URLs", () => {
+  const templates = new RequestTemplates(2);
+  assert.equal(templates.lookup("http://h/a"), null, "first sight");
+  const a = templates.lookup("http://h/a");
+  assert.ok(a instanceof Request);
+  assert.equal(a.url, "http://h/a");
+  assert.equal(templates.lookup("http://h/a"), a, "later sights share it");
+
+  for (const path of ["b", "c"]) {
+    templates.lookup(`http://h/${path}`);
+    templates.lookup(`http://h/${path}`);
+  }
+  assert.equal(templates.size, 2, "the oldest template left");
+  assert.equal(templates.lookup("http://h/a"), null, "a is seen anew");
+
+  const long = `http://h/${"x".repeat(1100)}`;
+  for (let n = 0; n < 3; n++) assert.equal(templates.lookup(long), null);
+});
+
+Deno.test("buildRequest over a socket: requests to one URL each see only their own fields", async () => {
+  await using server = startServer((request) =>
+    new Response(`${request.headers.get("x-seq")} ${[...request.headers.keys()].join(",")}`)
+  );
+  const raw = [0, 1, 2, 3].map((n) =>
+    `GET /same HTTP/1.1\r\nHost: h\r\nX-Seq: ${n}\r\n${n === 2 ? "X-Extra: 1\r\n" : ""}` +
+    (n === 3 ? "Connection: close\r\n\r\n" : "\r\n")
+  ).join("");
+  const responses = parseResponses(await exchange(server.port, raw));
+  assert.deepEqual(responses.map((r) => r.body), [
+    "0 host,x-seq",
+    "1 host,x-seq",
+    "2 host,x-extra,x-seq",
+    "3 connection,host,x-seq",
+  ]);
+});
