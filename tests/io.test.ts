@@ -175,3 +175,35 @@ Deno.test("released write buffers are reused, but never one a write still holds"
   assert.equal(decoder.decode(written[0]), "in flight", "the held bytes were not overwritten");
   assert.equal(decoder.decode(written[1]), "other");
 });
+
+Deno.test("queueLatin1 writes one byte per character, ASCII or not, and refuses past 255", async () => {
+  const table: [string, number[] | "RangeError"][] = [
+    ["", []],
+    ["HTTP/1.1 200 OK\r\n", [...encoder.encode("HTTP/1.1 200 OK\r\n")]],
+    ["caf\u00e9", [0x63, 0x61, 0x66, 0xe9]],
+    ["\u00ff\u0080x", [0xff, 0x80, 0x78]],
+    ["a\u0100", "RangeError"],
+    ["\u{1f600}", "RangeError"],
+    // Larger than the initial gathering buffer: the buffer grows first.
+    ["x".repeat(5000) + "\u00e9", [...encoder.encode("x".repeat(5000)), 0xe9]],
+  ];
+  for (const [text, expected] of table) {
+    const written: number[] = [];
+    const writer = new BufferedWriter({
+      write(p: Uint8Array): Promise<number> {
+        written.push(...p);
+        return Promise.resolve(p.length);
+      },
+    });
+    writer.queue(encoder.encode("<"));
+    if (expected === "RangeError") {
+      assert.throws(() => writer.queueLatin1(text), RangeError, JSON.stringify(text));
+    } else {
+      writer.queueLatin1(text);
+    }
+    writer.queue(encoder.encode(">"));
+    await writer.flush();
+    const inner = expected === "RangeError" ? [] : expected;
+    assert.deepEqual(written, [0x3c, ...inner, 0x3e], JSON.stringify(text).slice(0, 40));
+  }
+});
