@@ -144,23 +144,30 @@ Deno.test("buildRequest: a refused URL or method is refused every time it comes"
   }
 });
 
-Deno.test("RequestTemplates: made on the second sight, bounded, and never for long URLs", () => {
-  const templates = new RequestTemplates(2);
-  assert.equal(templates.lookup("http://h/a"), null, "first sight");
-  const a = templates.lookup("http://h/a");
+Deno.test("RequestTemplates: made on the second sight, bounded by its slots, never for long URLs", () => {
+  const templates = new RequestTemplates(4);
+  assert.equal(templates.lookup("http", "h", "/a"), null, "first sight");
+  const a = templates.lookup("http", "h", "/a");
   assert.ok(a instanceof Request);
   assert.equal(a.url, "http://h/a");
-  assert.equal(templates.lookup("http://h/a"), a, "later sights share it");
+  assert.equal(templates.lookup("http", "h", "/a"), a, "later sights share it");
 
-  for (const path of ["b", "c"]) {
-    templates.lookup(`http://h/${path}`);
-    templates.lookup(`http://h/${path}`);
+  for (let n = 0; n < 100; n++) {
+    templates.lookup("http", "h", `/${n}`);
+    templates.lookup("http", "h", `/${n}`);
   }
-  assert.equal(templates.size, 2, "the oldest template left");
-  assert.equal(templates.lookup("http://h/a"), null, "a is seen anew");
+  assert.ok(templates.size >= 1 && templates.size <= 4, `${templates.size} templates kept`);
 
-  const long = `http://h/${"x".repeat(1100)}`;
-  for (let n = 0; n < 3; n++) assert.equal(templates.lookup(long), null);
+  const long = `/${"x".repeat(1100)}`;
+  for (let n = 0; n < 3; n++) assert.equal(templates.lookup("http", "h", long), null);
+  // The same path under another authority (of the same length: the same slot) or another scheme
+  // is another URL.
+  for (const [origin, authority] of [["http", "x"], ["https", "h"]]) {
+    templates.lookup("http", "h", "/b");
+    assert.ok(templates.lookup("http", "h", "/b") instanceof Request);
+    assert.equal(templates.lookup(origin, authority, "/b"), null, `${origin}://${authority}/b`);
+    assert.equal(templates.lookup("http", "h", "/b"), null, "the slot went to the other URL");
+  }
 });
 
 Deno.test("buildRequest over a socket: requests to one URL each see only their own fields", async () => {
