@@ -3,7 +3,8 @@
  * `mime-types`, Express and most of npm) rather than a hand table that goes stale.
  */
 // The JSON itself, not the package's CommonJS entry point: loading that starts Deno's CommonJS
-// loader, which costs every server importing mod.ts 5 MiB of memory (bench/README.md, Memory).
+// loader, which costs every process importing mod.ts 5 MiB of memory (bench/README.md, "Third
+// round").
 import mimeDb from "mime-db/db.json" with { type: "json" };
 
 interface MimeEntry {
