@@ -307,13 +307,13 @@ export const GATHER_LIMIT_BYTES = 64 * 1024;
 const INITIAL_GATHER_BYTES = 4 * 1024;
 const WRITE_BUFFERS = new BufferPool(INITIAL_GATHER_BYTES, 256);
 
+const asciiEncoder = new TextEncoder();
+
 /**
  * Gathers writes into one buffer per connection, reused from one write to the next, and sends
  * them in one `write`. Pieces are copied in, so a caller may reuse its bytes at once. Queueing is
  * synchronous (`queue`, `queueLatin1`): only a write to the socket costs a promise.
  */
-const asciiEncoder = new TextEncoder();
-
 export class BufferedWriter {
   #sink: ByteSink;
   /** The gathering buffer; null while a write holds it (or before the first push). */

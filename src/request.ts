@@ -152,6 +152,9 @@ export class RequestTemplates {
 
   /** `slots`, a power of two, bounds the templates kept. */
   constructor(slots = 256) {
+    if (slots < 1 || (slots & (slots - 1)) !== 0) {
+      throw new RangeError(`slots must be a power of two, not ${slots}`);
+    }
     this.#origins = new Array(slots).fill(null);
     this.#authorities = new Array(slots).fill(null);
     this.#paths = new Array(slots).fill(null);

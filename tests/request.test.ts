@@ -145,6 +145,7 @@ Deno.test("buildRequest: a refused URL or method is refused every time it comes"
 });
 
 Deno.test("RequestTemplates: made on the second sight, bounded by its slots, never for long URLs", () => {
+  for (const slots of [0, 3, 100]) assert.throws(() => new RequestTemplates(slots), RangeError);
   const templates = new RequestTemplates(4);
   assert.equal(templates.lookup("http", "h", "/a"), null, "first sight");
   const a = templates.lookup("http", "h", "/a");
