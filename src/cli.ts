@@ -11,8 +11,8 @@ import { serveDatagram } from "./datagram.ts";
 import type { ServeHandler, ServeOptions } from "./options.ts";
 import { CidrList } from "./ip.ts";
 import type { DotfilesPolicy, FileServerOptions } from "./static/mod.ts";
-import { LOG_FORMATS, type LogFormat } from "./log.ts";
-import cliHandler, { writeLine } from "./cli_handler.ts";
+import { LOG_FORMATS, type LogFormat, stdoutLines } from "./log.ts";
+import cliHandler from "./cli_handler.ts";
 import { serveWorkers } from "./workers.ts";
 
 export const HELP = `Usage: deno task serve [ROOT] [flags]
@@ -240,6 +240,7 @@ export function describe(error: unknown): string {
 
 /** One line on stderr, then exit: how every command-line mistake ends. */
 export function fail(message: string, code: number): never {
+  stdoutLines.flush();
   console.error(`error: ${message}`);
   Deno.exit(code);
 }
@@ -283,7 +284,7 @@ export async function main(args: string[]): Promise<void> {
     const options = listenOptionsOrFail(spec, config.deploy);
     const scheme = options.cert ? "https" : "http";
     const onListen = (addr: Deno.Addr) =>
-      writeLine(
+      stdoutLines.write(
         `Listening on ${listenerUrl(addr, scheme)} (root: ${root}` +
           (spec.kind === "tcp" && workers > 1 ? `, ${workers} workers)` : ")"),
       );
@@ -328,7 +329,9 @@ export async function main(args: string[]): Promise<void> {
         hostname,
         port: config.udpPort,
         onListen: (addr) =>
-          writeLine(`Listening on ${listenerUrl(addr, "udp")} (HTTP over UDP, root: ${root})`),
+          stdoutLines.write(
+            `Listening on ${listenerUrl(addr, "udp")} (HTTP over UDP, root: ${root})`,
+          ),
       }, handler));
     } catch (error) {
       await Promise.all(running.map((server) => server.shutdown()));
@@ -357,9 +360,11 @@ function handleSignals(servers: Stoppable[]): void {
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   let stopping = false;
   const stop = async () => {
+    stdoutLines.flush();
     if (stopping) Deno.exit(1);
     stopping = true;
     await Promise.all(servers.map((server) => server.shutdown()));
+    stdoutLines.flush(); // the access log's last lines
     Deno.exit(0);
   };
   for (const signal of signals) Deno.addSignalListener(signal, stop);

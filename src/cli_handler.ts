@@ -4,7 +4,7 @@
  * the command line's settings) and build the very same handler in their own isolates.
  */
 import { fileServer, type FileServerOptions } from "./static/mod.ts";
-import { FORMATTERS, lineWriter, type LogFormat, withAccessLog } from "./log.ts";
+import { FORMATTERS, type LogFormat, stdoutLines, withAccessLog } from "./log.ts";
 import type { ServeHandler } from "./options.ts";
 
 /** The part of the command line that shapes the handler (structured-cloneable). */
@@ -14,11 +14,10 @@ export interface HandlerConfig {
   log: LogFormat;
 }
 
-/** One line to stdout per call, written whole so that workers' lines never interleave. */
-export const writeLine: (line: string) => void = lineWriter(Deno.stdout);
-
 /** Builds the handler; throws if the root cannot be served (fileServer checks it). */
 export default function cliHandler(config: HandlerConfig): ServeHandler {
   const files = fileServer(config.root, config.files);
-  return config.log === "off" ? files : withAccessLog(files, FORMATTERS[config.log], writeLine);
+  return config.log === "off"
+    ? files
+    : withAccessLog(files, FORMATTERS[config.log], stdoutLines.write);
 }

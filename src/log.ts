@@ -145,7 +145,7 @@ export function withAccessLog(
       }));
     };
   };
-  const logged: ServeHandler = async (request, info) => {
+  const logged: ServeHandler = (request, info) => {
     const log = begin({
       method: request.method,
       target: () => {
@@ -154,46 +154,114 @@ export function withAccessLog(
       },
       headers: request.headers,
     }, info);
-    let response: Response;
-    try {
-      response = await handler(request, info);
-    } catch (error) {
-      log(500, null);
-      throw error;
-    }
-    log(response.status, bodyBytes(request.method, response));
-    return response;
+    return settled(() => handler(request, info), (response) => {
+      log(response.status, bodyBytes(request.method, response));
+      return response;
+    }, log);
   };
   const direct = directOf(handler);
   if (direct === null) return logged;
-  return withDirect(logged, async (view, info) => {
-    const log = begin({ ...view, target: () => view.pathname + view.search }, info);
-    let answer: Answer | null;
-    try {
-      answer = await direct(view, info);
-    } catch (error) {
-      log(500, null);
-      throw error;
-    }
-    // Declined: the handler's `Request` path answers, and logs, instead.
-    if (answer !== null) log(answer.status, bodyBytes(view.method, answer));
-    return answer;
+  return withDirect(logged, (view, info) => {
+    const log = begin({
+      method: view.method,
+      target: () => view.pathname + view.search,
+      headers: view.headers,
+    }, info);
+    return settled(() => direct(view, info), (answer) => {
+      // Declined: the handler's `Request` path answers, and logs, instead.
+      if (answer !== null) log(answer.status, bodyBytes(view.method, answer));
+      return answer;
+    }, log);
   });
+}
+
+/**
+ * `then(call())`, at once when `call` answers at once (the engine then writes the answer without
+ * a promise, log or no log); a failure is logged as 500 (what the server will answer) and rethrown.
+ */
+function settled<A>(
+  call: () => A | Promise<A>,
+  then: (answer: A) => A,
+  log: (status: number, bytes: number | null) => void,
+): A | Promise<A> {
+  const failed = (error: unknown): never => {
+    log(500, null);
+    throw error;
+  };
+  let answer: A | Promise<A>;
+  try {
+    answer = call();
+  } catch (error) {
+    return failed(error);
+  }
+  return answer instanceof Promise ? answer.then(then, failed) : then(answer);
 }
 
 const encoder = new TextEncoder();
 
 /**
- * Writes lines to a synchronous sink (stdout) in full. A broken sink (the reader of a pipe went
- * away) must not break serving, so write errors are dropped.
+ * Bytes of lines gathered into one write: what a pipe writes atomically (PIPE_BUF on Linux), so
+ * that the lines of `--workers` workers sharing one stdout never tear each other.
  */
-export function lineWriter(sink: { writeSync(bytes: Uint8Array): number }): (line: string) => void {
-  return (line) => {
-    const bytes = encoder.encode(`${line}\n`);
+const GATHER_BYTES = 4096;
+
+/**
+ * Writes lines to a synchronous sink (stdout), each one whole, gathered: the lines of one turn of
+ * the event loop leave together in one write (up to `GATHER_BYTES`) once the turn is over, instead
+ * of a write per line — the `--log common` default cost the file server 24% of its requests per
+ * second with a write per line. A line waits at most until the next timer turn; `flush` writes at
+ * once, for a process about to exit. A broken sink (the reader of a pipe went away) must not break
+ * serving, so write errors are dropped.
+ */
+export class LineWriter {
+  #sink: { writeSync(bytes: Uint8Array): number };
+  #buf = new Uint8Array(GATHER_BYTES);
+  #used = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(sink: { writeSync(bytes: Uint8Array): number }) {
+    this.#sink = sink;
+  }
+
+  /** Queues `line` (without its newline). */
+  write = (line: string): void => {
+    const text = `${line}\n`;
+    let copied = encoder.encodeInto(text, this.#buf.subarray(this.#used));
+    if (copied.read < text.length) {
+      // It does not fit after what is gathered (whatever part of it was copied lies past `#used`,
+      // and is overwritten): send what is gathered, then try the empty buffer.
+      this.flush();
+      copied = encoder.encodeInto(text, this.#buf);
+      if (copied.read < text.length) {
+        this.#writeAll(encoder.encode(text)); // longer than the buffer: on its own, still whole
+        return;
+      }
+    }
+    this.#used += copied.written;
+    this.#timer ??= setTimeout(this.flush, 0);
+  };
+
+  /** Writes the gathered lines now. */
+  flush = (): void => {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#used === 0) return;
+    const used = this.#used;
+    this.#used = 0;
+    this.#writeAll(this.#buf.subarray(0, used));
+  };
+
+  #writeAll(bytes: Uint8Array): void {
     try {
-      for (let off = 0; off < bytes.length;) off += sink.writeSync(bytes.subarray(off));
+      for (let off = 0; off < bytes.length;) off += this.#sink.writeSync(bytes.subarray(off));
     } catch {
       // nowhere left to report it
     }
-  };
+  }
 }
+
+/**
+ * Standard output as lines, one writer per isolate (each worker has its own): whoever writes lines
+ * to stdout goes through it, so that they keep their order, and flushes it before exiting.
+ */
+export const stdoutLines: LineWriter = new LineWriter(Deno.stdout);

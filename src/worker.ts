@@ -3,6 +3,7 @@
  * SO_REUSEPORT, report the address, and shut down when told.
  */
 /// <reference lib="deno.worker" />
+import { stdoutLines } from "./log.ts";
 import { serve } from "./server.ts";
 import type { HttpServer, ServeHandler } from "./options.ts";
 import type { WorkerReport, WorkerStart } from "./workers.ts";
@@ -30,6 +31,8 @@ self.onmessage = async (event: MessageEvent<WorkerStart | { type: "shutdown" }>)
   const message = event.data;
   if (message.type === "shutdown") {
     if (server) await server.shutdown();
+    // The access log's last lines, gathered for a write to come: the worker is terminated next.
+    stdoutLines.flush();
     report({ type: "finished" });
     return;
   }

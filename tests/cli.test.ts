@@ -391,6 +391,32 @@ Deno.test("--workers 2: one startup line, files served, SIGTERM exits 0", async 
   }
 });
 
+Deno.test("--workers 2 with the access log: one whole line per request", async () => {
+  const root = await tempRoot();
+  try {
+    await using cli = await startCli([root, "--port", "0", "--workers", "2"]);
+    const port = /:(\d+)\//.exec((await cli.nextLine())!)![1];
+    // Concurrent requests, so that both workers gather lines at the same time.
+    const count = 200;
+    const urls = Array.from({ length: count }, (_, i) => `http://127.0.0.1:${port}/hello.txt?${i}`);
+    const curl = await run("curl", ["-sS", "--parallel", "--parallel-max", "32", ...urls]);
+    assert.equal(curl.stdout, "hello from the cli".repeat(count), curl.stderr);
+    cli.child.kill("SIGTERM");
+    const seen = new Set<string>();
+    for (let line = await cli.nextLine(); line !== null; line = await cli.nextLine()) {
+      const match = /^127\.0\.0\.1 - - \[.+\] "GET \/hello\.txt\?(\d+) HTTP\/1\.1" 200 18$/.exec(
+        line,
+      );
+      assert.ok(match, `a whole access log line: ${JSON.stringify(line)}`);
+      seen.add(match[1]);
+    }
+    assert.equal(seen.size, count, "one line per request");
+    assert.equal((await cli.child.status).code, 0);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("--udp: HTTP over UDP answered from the same root (socat)", async () => {
   const root = await tempRoot();
   try {

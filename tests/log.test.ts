@@ -6,6 +6,7 @@ import {
   formatCombined,
   formatCommon,
   formatJson,
+  LineWriter,
   withAccessLog,
 } from "../src/log.ts";
 import { exchange, startServer } from "./helpers.ts";
@@ -109,4 +110,96 @@ Deno.test("withAccessLog: an IPv6 peer is logged in brackets", async () => {
   );
   await new Response(conn.readable).arrayBuffer();
   assert.match(lines[0], /^\[::1\] - - \[[^\]]+\] "GET \/six HTTP\/1\.1" 200 /);
+});
+
+const decoder = new TextDecoder();
+
+/** A sink that records each write, taking at most `step` bytes a call; `wrote` settles on the next. */
+function recordingSink(step = Infinity) {
+  const sink = {
+    writes: [] as string[],
+    calls: 0,
+    wrote: Promise.withResolvers<void>(),
+    writeSync(bytes: Uint8Array): number {
+      const n = Math.min(step, bytes.length);
+      sink.writes.push(decoder.decode(bytes.subarray(0, n)));
+      sink.calls++;
+      sink.wrote.resolve();
+      sink.wrote = Promise.withResolvers<void>();
+      return n;
+    },
+  };
+  return sink;
+}
+
+Deno.test("LineWriter: the lines of one turn leave together, after the turn", async () => {
+  const sink = recordingSink();
+  const lines = new LineWriter(sink);
+  const wrote = sink.wrote.promise;
+  lines.write("one");
+  lines.write("two");
+  lines.write("three");
+  assert.equal(sink.calls, 0, "nothing written during the turn");
+  await wrote;
+  assert.deepEqual(sink.writes, ["one\ntwo\nthree\n"]);
+});
+
+Deno.test("LineWriter: flush writes at once, and nothing is written twice", async () => {
+  const sink = recordingSink();
+  const lines = new LineWriter(sink);
+  lines.write("a");
+  lines.flush();
+  assert.deepEqual(sink.writes, ["a\n"]);
+  lines.flush();
+  // The timer the first line started was cleared: a later line is the next write.
+  const wrote = sink.wrote.promise;
+  lines.write("b");
+  await wrote;
+  assert.deepEqual(sink.writes, ["a\n", "b\n"]);
+});
+
+Deno.test("LineWriter: no write over 4 KiB, no line split between writes", () => {
+  const sink = recordingSink();
+  const lines = new LineWriter(sink);
+  const written: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    // 100 characters, some of them two or three bytes in UTF-8.
+    const line = `${i} ${"é€x".repeat(30)}`.padEnd(100, "-");
+    written.push(line);
+    lines.write(line);
+  }
+  lines.flush();
+  assert.ok(sink.writes.length > 1);
+  for (const write of sink.writes) {
+    assert.ok(new TextEncoder().encode(write).length <= 4096);
+    assert.ok(write.endsWith("\n"), "each write ends a line");
+  }
+  assert.equal(sink.writes.join(""), written.map((line) => `${line}\n`).join(""));
+});
+
+Deno.test("LineWriter: a line longer than the buffer goes whole on its own", () => {
+  const sink = recordingSink();
+  const lines = new LineWriter(sink);
+  lines.write("before");
+  lines.write("x".repeat(5000));
+  lines.write("after");
+  lines.flush();
+  assert.deepEqual(sink.writes, ["before\n", `${"x".repeat(5000)}\n`, "after\n"]);
+});
+
+Deno.test("LineWriter: partial writes are continued; a broken sink is ignored", () => {
+  const partial = recordingSink(3);
+  const lines = new LineWriter(partial);
+  lines.write("abcdefgh");
+  lines.flush();
+  assert.equal(partial.writes.join(""), "abcdefgh\n");
+  assert.equal(partial.calls, 3);
+
+  const broken = new LineWriter({
+    writeSync(): number {
+      throw new Deno.errors.BrokenPipe("the reader went away");
+    },
+  });
+  broken.write("lost");
+  broken.flush();
 });

@@ -19,7 +19,7 @@
  */
 import { describe, fail, parseCliOrExit } from "../cli.ts";
 import { listenerUrl } from "../listeners.ts";
-import { FORMATTERS, lineWriter, withAccessLog } from "../log.ts";
+import { FORMATTERS, stdoutLines, withAccessLog } from "../log.ts";
 import type { HttpServer, ServeHandler, ServeHandlerInfo } from "../options.ts";
 import { serve } from "../server.ts";
 import { fileServer } from "../static/mod.ts";
@@ -78,7 +78,7 @@ export async function main(args: string[]): Promise<void> {
     const reason = error instanceof Deno.errors.NotFound ? "does not exist" : describe(error);
     fail(`root "${config.root}": ${reason}`, 1);
   }
-  const write = lineWriter(Deno.stdout);
+  const write = stdoutLines.write;
   if (config.log !== "off") handler = withAccessLog(handler, FORMATTERS[config.log], write);
   const root = config.root.replace(/(.)\/+$/, "$1");
   const onListen = (scheme: string) => (addr: Deno.Addr) =>
@@ -110,6 +110,7 @@ export async function main(args: string[]): Promise<void> {
 
   let stopping = false;
   const stop = async (signal: Deno.Signal) => {
+    stdoutLines.flush();
     if (stopping) Deno.exit(1); // a second Ctrl-C: do not wait
     stopping = true;
     clearInterval(ticker);
@@ -119,6 +120,7 @@ export async function main(args: string[]): Promise<void> {
     api.events.closeAll();
     await done; // closing the Unix listener removed its socket file
     write(`${signal}: ended ${streams} event stream(s), removed ${unixPath}, bye`);
+    stdoutLines.flush();
     Deno.exit(0);
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
