@@ -75,7 +75,7 @@ export function requestView(head: RequestHead, scheme: string): RequestView | nu
   const target = plainTarget(head.target);
   if (target === null) return null;
   const host = hostField(head);
-  // An empty Host is replaced by the listener's address, as in `requestUrl`.
+  // An empty Host is replaced by the listener's address, as in `buildRequest`.
   if (host) checkHost(host, scheme);
   return {
     method: head.method,
