@@ -6,7 +6,7 @@ import { site } from "./static_fixture.ts";
 const OLD = new Date("2024-03-10T12:00:00Z");
 const LATER = new Date("2024-03-10T13:00:00Z");
 
-Deno.test("cache: an edited file is served with its new bytes and ETag", async () => {
+Deno.test("cache: an edited file is served with its new bytes, ETag and Last-Modified", async () => {
   await using s = await site({ files: { "a.txt": "first version" } });
   await Deno.utime(`${s.root}/a.txt`, OLD, OLD); // settled: its bytes may be kept
   const first = await s.request("/a.txt");
@@ -16,6 +16,9 @@ Deno.test("cache: an edited file is served with its new bytes and ETag", async (
   const second = await s.request("/a.txt");
   assert.equal(second.body, "second, longer version");
   assert.notEqual(second.headers.get("etag"), first.headers.get("etag"));
+  // Validators are made once per unchanged file (conditional.ts): they must follow the edit.
+  assert.equal(first.headers.get("last-modified"), OLD.toUTCString());
+  assert.equal(second.headers.get("last-modified"), LATER.toUTCString());
 });
 
 Deno.test("cache: a file replaced by another of the same size and time is seen (new inode)", async () => {

@@ -8,9 +8,19 @@ import type { RequestView } from "../direct.ts";
 export interface Validators {
   /** An entity-tag, quoted, `W/` prefixed when weak. */
   etag: string;
-  /** Last modification, whole seconds (HTTP dates have no finer resolution); null if unknown. */
-  lastModified: Date | null;
+  /** Last modification in epoch ms, whole seconds (HTTP dates have no finer resolution). */
+  lastModified: number | null;
+  /** The same as an IMF-fixdate, for the Last-Modified field. */
+  lastModifiedField: string | null;
 }
+
+/**
+ * Validators already made, by `stat` result. The file cache hands out the same `FileInfo` object
+ * for as long as a file is unchanged, so a hot file's validators are made once, not per request
+ * (formatting the date alone took 0.35 µs, 2% of a 1 KiB request); a fresh `stat` is a new key,
+ * so they always follow the file.
+ */
+const made = new WeakMap<Deno.FileInfo, Validators>();
 
 /**
  * Validators from file metadata. The tag is size and modification time in milliseconds, like
@@ -20,17 +30,24 @@ export interface Validators {
  * compressor, so it is only semantically equivalent (§8.8.1).
  */
 export function validatorsOf(info: Deno.FileInfo, variant?: string): Validators {
-  const mtime = info.mtime?.getTime() ?? 0;
-  const tag = `${info.size.toString(16)}-${Math.floor(mtime).toString(16)}`;
+  let identity = made.get(info);
+  if (identity === undefined) made.set(info, identity = identityValidators(info));
+  return variant ? { ...identity, etag: `W/"${tagOf(info)}-${variant}"` } : identity;
+}
+
+function identityValidators(info: Deno.FileInfo): Validators {
+  const lastModified = info.mtime ? Math.floor(info.mtime.getTime() / 1000) * 1000 : null;
   return {
-    etag: variant ? `W/"${tag}-${variant}"` : `"${tag}"`,
-    lastModified: info.mtime ? new Date(Math.floor(mtime / 1000) * 1000) : null,
+    etag: `"${tagOf(info)}"`,
+    lastModified,
+    // IMF-fixdate, the preferred HTTP-date format (§5.6.7).
+    lastModifiedField: lastModified === null ? null : new Date(lastModified).toUTCString(),
   };
 }
 
-/** IMF-fixdate, the preferred HTTP-date format (§5.6.7). */
-export function httpDate(date: Date): string {
-  return date.toUTCString();
+function tagOf(info: Deno.FileInfo): string {
+  const mtime = info.mtime?.getTime() ?? 0;
+  return `${info.size.toString(16)}-${Math.floor(mtime).toString(16)}`;
 }
 
 const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
@@ -99,7 +116,7 @@ export function evaluatePreconditions(
   headers: RequestView["headers"],
   validators: Validators,
 ): 304 | 412 | null {
-  const lastModified = validators.lastModified?.getTime() ?? null;
+  const lastModified = validators.lastModified;
   const ifMatch = headers.get("if-match");
   if (ifMatch !== null) {
     if (!matchesAny(ifMatch, validators.etag, strongMatch)) return 412;
@@ -127,7 +144,7 @@ export function ifRangeHolds(headers: RequestView["headers"], validators: Valida
   const value = ifRange.trim();
   if (value.startsWith('"') || value.startsWith("W/")) return strongMatch(value, validators.etag);
   const date = parseHttpDate(value);
-  return date !== null && date === validators.lastModified?.getTime();
+  return date !== null && date === validators.lastModified;
 }
 
 function parseHeaderDate(value: string | null): number | null {

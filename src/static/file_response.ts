@@ -6,7 +6,7 @@ import { type Answer, FieldList, type RequestView } from "../direct.ts";
 import type { FileCache } from "./cache.ts";
 import { fileStream, readWhole } from "./body.ts";
 import { type Coding, CODINGS, compress, MIN_COMPRESS_SIZE, SIBLING_SUFFIX } from "./compress.ts";
-import { evaluatePreconditions, httpDate, ifRangeHolds, validatorsOf } from "./conditional.ts";
+import { evaluatePreconditions, ifRangeHolds, validatorsOf } from "./conditional.ts";
 import { typeOf } from "./mime.ts";
 import { acceptedEncodings } from "./negotiate.ts";
 import { resolvePath, type Root } from "./path.ts";
@@ -65,7 +65,9 @@ export function fileAnswer(
     // §15.4.5: a 304 carries the validators and caching fields a 200 would have, no content.
     if (precondition === 304) return { status: 304, headers, body: null };
     if (precondition === 412) return plainAnswer(412);
-    if (validators.lastModified) headers.set("last-modified", httpDate(validators.lastModified));
+    if (validators.lastModifiedField !== null) {
+      headers.set("last-modified", validators.lastModifiedField);
+    }
     headers.set("accept-ranges", "bytes");
   }
   headers.set("content-type", contentType);
