@@ -3,7 +3,9 @@
  *
  * Two steps, as picohttpparser does it: `findHeadEnd` says whether a complete head is buffered
  * (complete / incomplete) without allocating, and `parseHead` turns a complete head into a
- * `RequestHead` or throws an `HttpError` naming exactly what was wrong. Neither touches a socket.
+ * `RequestHead` or throws an `HttpError` naming exactly what was wrong. Neither touches a socket,
+ * and what they return depends on the bytes alone (strings a client repeats are reused from
+ * strings.ts's table, but they are the same strings).
  *
  * Strictness is a security property here: every byte sequence that two HTTP implementations could
  * read differently (bare LF, bare CR, obs-fold, whitespace before the colon, two Host fields) is
@@ -11,6 +13,8 @@
  * request smuggling starts.
  */
 import { HttpError } from "./errors.ts";
+// Fields map to strings as Latin-1 (one byte, one UTF-16 code unit); repeated ones are reused.
+import { latin1, lowerToken } from "./strings.ts";
 
 export type TargetForm = "origin" | "absolute" | "asterisk";
 
@@ -57,11 +61,6 @@ const TARGET_CHAR = byteClass((b) => b >= 0x21 && b <= 0x7e);
  * LF and the other controls are invalid in a value; "MUST" reject or replace (we reject).
  */
 export const FIELD_VALUE_BYTE = byteClass((b) => b === HTAB || (b >= 0x20 && b !== 0x7f));
-
-/** Reads bytes as Latin-1 (one byte, one UTF-16 code unit), which is how fields map to strings. */
-function latin1(buf: Uint8Array, start: number, end: number): string {
-  return String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
-}
 
 /**
  * Finds the end of the head: the index just past the first empty line, or -1 if it has not arrived.
@@ -162,7 +161,7 @@ export function parseHead(
       throw new HttpError(400, "field name must be a token followed by a colon");
     }
     if (pos === nameStart) throw new HttpError(400, "empty field name");
-    const name = latin1(buf, nameStart, pos).toLowerCase();
+    const name = lowerToken(buf, nameStart, pos);
     pos++;
     while (buf[pos] === SP || buf[pos] === HTAB) pos++;
     const valueStart = pos;
