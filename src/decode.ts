@@ -75,7 +75,7 @@ function unsupportedCoding(coding: string): HttpError {
  * value is the same ("MAY accept ... a list ... if all values are identical"); anything else,
  * including signs, spaces inside, hex or an empty value, is a 400.
  */
-function parseContentLength(values: string[], maxBodyBytes: number): number {
+function parseContentLength(values: readonly string[], maxBodyBytes: number): number {
   let length = -1;
   for (const value of values) {
     for (const element of value.split(",")) {

@@ -261,24 +261,30 @@ function hex(byte: number): string {
   return byte.toString(16).padStart(2, "0");
 }
 
+/** What `fieldValues` and `listTokens` return for nothing: shared, so a lookup that finds no field allocates nothing. */
+const NONE: readonly string[] = Object.freeze([]);
+
 /** The values of every field named `name` (lower case), in order. */
-export function fieldValues(head: RequestHead, name: string): string[] {
-  const values: string[] = [];
+export function fieldValues(head: RequestHead, name: string): readonly string[] {
+  let values: string[] | null = null;
   const fields = head.fields;
-  for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) values.push(fields[i + 1]);
-  return values;
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i] === name) (values ??= []).push(fields[i + 1]);
+  }
+  return values ?? NONE;
 }
 
 /**
  * The comma-separated elements of every `name` field, trimmed and lower-cased, empty elements
  * dropped (RFC 9110 §5.6.1: a recipient MUST accept and ignore empty list elements).
  */
-export function fieldTokens(head: RequestHead, name: string): string[] {
+export function fieldTokens(head: RequestHead, name: string): readonly string[] {
   return listTokens(fieldValues(head, name));
 }
 
 /** The elements of comma-separated list values, trimmed, lower-cased, empty ones dropped. */
-export function listTokens(values: string[]): string[] {
+export function listTokens(values: readonly string[]): readonly string[] {
+  if (values.length === 0) return NONE;
   const tokens: string[] = [];
   for (const value of values) {
     for (const element of value.split(",")) {

@@ -95,7 +95,8 @@ class HeadFields {
 
   get(name: string): string | null {
     const values = fieldValues(this.#head, name.toLowerCase());
-    return values.length === 0 ? null : values.join(", ");
+    if (values.length === 0) return null;
+    return values.length === 1 ? values[0] : values.join(", ");
   }
 }
 

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { HttpError } from "../src/errors.ts";
 import { DEFAULT_LIMITS } from "../src/options.ts";
 import { parseHead } from "../src/parse.ts";
-import { buildRequest, RequestTemplates } from "../src/request.ts";
+import { buildRequest, RequestTemplates, requestView } from "../src/request.ts";
 import { exchange, parseResponses, startServer } from "./helpers.ts";
 
 const encoder = new TextEncoder();
@@ -186,4 +186,16 @@ Deno.test("buildRequest over a socket: requests to one URL each see only their o
     "2 host,x-extra,x-seq",
     "3 connection,host,x-seq",
   ]);
+});
+
+Deno.test("requestView's fields read as a Request's headers.get reads them", () => {
+  const sent = "GET /a HTTP/1.1\r\nHost: x\r\nAccept: a/b\r\nCache-Control: no-cache\r\n" +
+    "accept: c/d\r\nX-Empty:\r\n\r\n";
+  const parsed = head(sent);
+  const view = requestView(parsed, "http")!;
+  const request = buildRequest(parsed, null, "http", "x");
+  // One field, two joined with ", ", an empty value, none; names in any case.
+  for (const name of ["host", "Accept", "cache-control", "x-empty", "range", "If-None-Match"]) {
+    assert.equal(view.headers.get(name), request.headers.get(name), name);
+  }
 });

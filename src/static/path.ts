@@ -33,11 +33,14 @@ const IS_WINDOWS = Deno.build.os === "windows";
 export function decodeUrlPath(pathname: string): DecodedPath | PathRefusal {
   const segments: string[] = [];
   for (const raw of pathname.split("/")) {
-    let segment: string;
-    try {
-      segment = decodeURIComponent(raw);
-    } catch {
-      return 400; // a stray "%", or bytes that are not UTF-8 (overlong forms like %c0%ae too)
+    let segment = raw;
+    // Without a "%" there is nothing to decode (and nothing that could fail to).
+    if (raw.includes("%")) {
+      try {
+        segment = decodeURIComponent(raw);
+      } catch {
+        return 400; // a stray "%", or bytes that are not UTF-8 (overlong forms like %c0%ae too)
+      }
     }
     if (segment.includes("\0")) return 400;
     // A decoded separator would let one URL segment name a file in another directory; "\" is a
