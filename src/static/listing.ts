@@ -3,9 +3,8 @@
  * name is untrusted input: HTML-escaped in text, percent-encoded in links, and the page is served
  * with a Content-Security-Policy that forbids scripts, so a file named `<script>` stays text.
  */
-import { join } from "node:path";
 import { mediaTypeWeight } from "./negotiate.ts";
-import { hasHiddenSegment, resolvePath, type Root } from "./path.ts";
+import { hasHiddenSegment, joinBelow, resolvePath, type Root } from "./path.ts";
 
 export interface ListingEntry {
   name: string;
@@ -34,7 +33,7 @@ export async function readListing(
   const entries = await Promise.all(found.map(async (entry): Promise<ListingEntry | null> => {
     const { name } = entry;
     try {
-      let path = join(dir, name);
+      let path = joinBelow(dir, [name]);
       if (entry.isSymlink) {
         const resolved = resolvePath(root, path);
         if (!resolved) return null;

@@ -1,11 +1,12 @@
 /**
  * Content types by file extension, from the maintained `mime-db` database (the one behind
  * `mime-types`, Express and most of npm) rather than a hand table that goes stale.
+ *
+ * The database is loaded by the first `fileServer()`, not when mod.ts is imported: its 2,300
+ * entries are 4 MiB of resident memory that a server which never serves a file (an embedded
+ * handler) should not pay. It is the JSON itself, not the package's CommonJS entry point: loading
+ * that starts Deno's CommonJS loader, 5 MiB more (bench/README.md, "Third round").
  */
-// The JSON itself, not the package's CommonJS entry point: loading that starts Deno's CommonJS
-// loader, which costs every process importing mod.ts 5 MiB of memory (bench/README.md, "Third
-// round").
-import mimeDb from "mime-db/db.json" with { type: "json" };
 
 interface MimeEntry {
   source?: string;
@@ -46,15 +47,25 @@ function isCompressible(type: string, entry: MimeEntry): boolean {
   return entry.compressible ?? (type.startsWith("text/") || /\+(json|xml)$/.test(type));
 }
 
-/**
- * The table by extension, built at the first lookup: 2,300 entries that a server which never
- * serves a file (an embedded handler) should not pay for in start-up time or memory.
- */
+/** The table by extension, once `loadTypes` has settled. */
 let byExtension: ReadonlyMap<string, TypeInfo> | null = null;
+let loading: Promise<void> | null = null;
 
-function buildTable(): ReadonlyMap<string, TypeInfo> {
+/** Loads the database and builds the table, once; `typeOf` works from when it has settled. */
+export function loadTypes(): Promise<void> {
+  return loading ??= import("mime-db/db.json", { with: { type: "json" } }).then((module) => {
+    byExtension = buildTable(module.default);
+  });
+}
+
+/** Whether `typeOf` can answer now. */
+export function typesLoaded(): boolean {
+  return byExtension !== null;
+}
+
+function buildTable(mimeDb: Record<string, MimeEntry>): ReadonlyMap<string, TypeInfo> {
   const best = new Map<string, { type: string; entry: MimeEntry; score: number }>();
-  for (const [type, entry] of Object.entries(mimeDb as Record<string, MimeEntry>)) {
+  for (const [type, entry] of Object.entries(mimeDb)) {
     const typeScore = score(type, entry);
     for (const extension of entry.extensions ?? []) {
       const current = best.get(extension);
@@ -73,12 +84,15 @@ function buildTable(): ReadonlyMap<string, TypeInfo> {
   return table;
 }
 
-/** Type information for a file name; unknown extensions are opaque bytes. */
+/**
+ * Type information for a file name; unknown extensions are opaque bytes. Throws when called before
+ * `loadTypes` has settled (a file server waits for it).
+ */
 export function typeOf(fileName: string): TypeInfo {
   const base = fileName.slice(Math.max(fileName.lastIndexOf("/"), fileName.lastIndexOf("\\")) + 1);
   const dot = base.lastIndexOf(".");
   // ".bashrc" has no extension; "archive.tar.gz" has "gz".
   if (dot <= 0) return DEFAULT_TYPE;
-  byExtension ??= buildTable();
+  if (byExtension === null) throw new Error("typeOf called before loadTypes settled");
   return byExtension.get(base.slice(dot + 1).toLowerCase()) ?? DEFAULT_TYPE;
 }

@@ -18,6 +18,7 @@ import { type Answer, FieldList, type RequestView, withDirect } from "../direct.
 import { FileCache } from "./cache.ts";
 import { fileAnswer, type FileResponseOptions, type FileTarget } from "./file_response.ts";
 import { LISTING_CSP, listingHtml, listingJson, prefersJson, readListing } from "./listing.ts";
+import { loadTypes, typesLoaded } from "./mime.ts";
 import { parseWeightedList } from "./negotiate.ts";
 import {
   type DecodedPath,
@@ -97,7 +98,12 @@ export function fileServer(
     compress: options.compress ?? true,
     cache: new FileCache(),
   };
+  // Content types load while the server starts; a request that comes first waits for them (and
+  // gets their failure, if they fail: nobody else is there to see it).
+  const typesReady = loadTypes();
+  typesReady.catch(() => {});
   const answer = (request: RequestView): Answer | Promise<Answer> => {
+    if (!typesLoaded()) return typesReady.then(() => answer(request));
     const routed = route(request, settings);
     return routed instanceof Promise
       ? routed.then((done) => decorate(done, settings))

@@ -11,8 +11,6 @@
  * cache, `realPath`, `stat`, `open`, `read` and `close` take microseconds, and their async forms
  * cost 55–60 µs per file in thread-pool round trips (issue 6) — more than the work itself.
  */
-import { sep } from "node:path";
-
 /** The URL path as root-relative, decoded segments (never "", ".", ".." or containing a separator). */
 export interface DecodedPath {
   segments: string[];
@@ -24,6 +22,11 @@ export interface DecodedPath {
 export type PathRefusal = 400 | 404;
 
 const IS_WINDOWS = Deno.build.os === "windows";
+/**
+ * The platform's path separator. Not `node:path`'s `sep`: importing any `node:` module starts
+ * Deno's Node compatibility layer, 6 MiB of resident memory for every process importing mod.ts.
+ */
+const sep = IS_WINDOWS ? "\\" : "/";
 
 /**
  * Splits a still-percent-encoded URL path into decoded segments. Decoding happens exactly once,
@@ -113,7 +116,8 @@ export function resolvePath(root: Root, path: string): Resolved | null {
   return confine(root, Deno.realPathSync(path));
 }
 
-function joinBelow(base: string, segments: readonly string[]): string {
+/** `base` (a real path) joined with names below it, which contain no separator. */
+export function joinBelow(base: string, segments: readonly string[]): string {
   return (base.endsWith(sep) ? base : base + sep) + segments.join(sep);
 }
 
