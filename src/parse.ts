@@ -261,7 +261,7 @@ function hex(byte: number): string {
   return byte.toString(16).padStart(2, "0");
 }
 
-/** What `fieldValues` and `listTokens` return for nothing: shared, so a lookup that finds no field allocates nothing. */
+/** What `fieldValues` and `listTokens` return for nothing: shared, so a miss allocates nothing. */
 const NONE: readonly string[] = Object.freeze([]);
 
 /** The values of every field named `name` (lower case), in order. */

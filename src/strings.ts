@@ -17,8 +17,9 @@
 const SLOTS = 512;
 const MAX_LENGTH = 256;
 
-/** A-Z to a-z, every other byte unchanged: lower case for tokens, which are ASCII. */
-const LOWER = new Uint8Array(256).map((_, b) => b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
+/** Each byte as itself, and A-Z to a-z (lower case for tokens, which are ASCII). */
+const SAME = new Uint8Array(256).map((_, b) => b);
+const LOWER = SAME.map((b) => b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
 
 /** Remembered strings, one table for each way of reading bytes. */
 const exact: string[] = new Array(SLOTS).fill("");
@@ -26,32 +27,35 @@ const lowered: string[] = new Array(SLOTS).fill("");
 
 /** `buf[start, end)` read as Latin-1: one byte, one UTF-16 code unit. */
 export function latin1(buf: Uint8Array, start: number, end: number): string {
-  const length = end - start;
-  if (length === 0) return "";
-  if (length > MAX_LENGTH) return decode(buf, start, end);
-  const slot = slotOf(buf, start, end);
-  const known = exact[slot];
-  if (known.length === length) {
-    let i = 0;
-    while (i < length && known.charCodeAt(i) === buf[start + i]) i++;
-    if (i === length) return known;
-  }
-  return exact[slot] = decode(buf, start, end);
+  return remembered(exact, false, buf, start, end);
 }
 
 /** A token `buf[start, end)` (ASCII, as a field name is), lower-cased. */
 export function lowerToken(buf: Uint8Array, start: number, end: number): string {
+  return remembered(lowered, true, buf, start, end);
+}
+
+/** The string of `buf[start, end)`, lower-cased if `lower`: the one in `table` when it matches. */
+function remembered(
+  table: string[],
+  lower: boolean,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+): string {
   const length = end - start;
   if (length === 0) return "";
-  if (length > MAX_LENGTH) return decode(buf, start, end).toLowerCase();
-  const slot = slotOf(buf, start, end);
-  const known = lowered[slot];
+  const slot = length > MAX_LENGTH ? -1 : slotOf(buf, start, end);
+  const known = slot === -1 ? "" : table[slot];
   if (known.length === length) {
+    const map = lower ? LOWER : SAME;
     let i = 0;
-    while (i < length && known.charCodeAt(i) === LOWER[buf[start + i]]) i++;
+    while (i < length && known.charCodeAt(i) === map[buf[start + i]]) i++;
     if (i === length) return known;
   }
-  return lowered[slot] = decode(buf, start, end).toLowerCase();
+  const made = lower ? decode(buf, start, end).toLowerCase() : decode(buf, start, end);
+  if (slot !== -1) table[slot] = made;
+  return made;
 }
 
 function decode(buf: Uint8Array, start: number, end: number): string {
