@@ -335,6 +335,7 @@ export class Connection {
       let skip = 0;
       const bytes = result.bytes;
       while (bytes[skip] === 0x0d && bytes[skip + 1] === 0x0a) skip += 2;
+      if (skip === 0) return bytes;
       if (skip < bytes.length) return bytes.subarray(skip);
     }
   }

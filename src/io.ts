@@ -150,7 +150,9 @@ export class BufferedReader {
     // Not an async function: one promise per read is the socket's own, and a layer of async
     // frames per read was a measurable part of a small request's cost.
     this.#reading++;
-    return this.#source.read(this.#buf.subarray(this.#end)).then(this.#filled, this.#failed);
+    // An empty buffer is read into whole: no view to allocate, the usual case between requests.
+    const into = this.#end === 0 ? this.#buf : this.#buf.subarray(this.#end);
+    return this.#source.read(into).then(this.#filled, this.#failed);
   }
 
   #failed = (error: unknown): never => {
