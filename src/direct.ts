@@ -12,6 +12,7 @@
  * about `DIRECT` simply turns the direct path off.
  */
 import type { KnownBody } from "./body_source.ts";
+import type { EncodedFields } from "./encode.ts";
 import type { ServeHandler, ServeHandlerInfo } from "./options.ts";
 
 /** The parts of a request a direct handler sees (a subset of what a `Request` offers). */
@@ -29,12 +30,35 @@ export interface RequestView {
 /**
  * Header fields in the order they were set, with `Headers`' replace-on-set semantics (names are
  * compared case-insensitively and kept lower-cased), at the cost of an array.
+ *
+ * A list can be frozen and then shared by many answers (the file server's answers for one file):
+ * the engine keeps its encoded lines in `encoded`, so a shared list is checked and encoded once.
  */
 export class FieldList implements Iterable<[string, string]> {
   #fields: [string, string][] = [];
+  #frozen = false;
+  /** These fields as lines of a response head (encode.ts), once made; cleared by `set`. */
+  encoded: EncodedFields | null = null;
 
   constructor(init: Record<string, string> = {}) {
     for (const name in init) this.set(name, init[name]);
+  }
+
+  /** A list of the same fields that can change (a frozen one's copy is not frozen). */
+  static copy(list: FieldList): FieldList {
+    const copy = new FieldList();
+    for (const [name, value] of list) copy.set(name, value);
+    return copy;
+  }
+
+  /** Makes the list read-only, so that answers may share it; returns it. */
+  freeze(): this {
+    this.#frozen = true;
+    return this;
+  }
+
+  get frozen(): boolean {
+    return this.#frozen;
   }
 
   get(name: string): string | null {
@@ -44,6 +68,8 @@ export class FieldList implements Iterable<[string, string]> {
   }
 
   set(name: string, value: string): void {
+    if (this.#frozen) throw new TypeError(`cannot set ${name}: these header fields are shared`);
+    this.encoded = null;
     const lower = name.toLowerCase();
     for (const field of this.#fields) {
       if (field[0] === lower) {

@@ -2,6 +2,7 @@
  * Response serialization: the status line, the header block and the framing decision
  * (RFC 9112 §4, §6.3, §7).
  */
+import { FieldList } from "./direct.ts";
 import { HttpError } from "./errors.ts";
 
 /** Reason phrases of RFC 9110 §15 (and the few common extensions). */
@@ -94,10 +95,40 @@ export interface HeaderFields {
   forEach(callback: (value: string, name: string) => void): void;
 }
 
+/** A handler's header fields as lines of a response head. */
+export interface EncodedFields {
+  /** `name: value\r\n` for each field, the ones the engine owns left out. */
+  lines: string;
+  /** Whether the handler set its own Date. */
+  hasDate: boolean;
+}
+
 /**
- * Serializes the status line and header block. Throws `HttpError(500)` if a header name or value
- * from the handler could split the response (the Headers class refuses most, but a duck-typed
- * response or a custom reason phrase might not).
+ * Checks and encodes a handler's header fields. Throws `HttpError(500)` if a name or value could
+ * split the response: the Headers class refuses most, but a `Response` subclass might not.
+ */
+export function encodeFields(headers: HeaderFields): EncodedFields {
+  let lines = "";
+  let hasDate = false;
+  headers.forEach((value, name) => {
+    if (!TOKEN.test(name)) {
+      throw new HttpError(500, `invalid response header name ${JSON.stringify(name)}`);
+    }
+    if (UNSAFE_IN_FIELD.test(value)) {
+      throw new HttpError(500, `response header ${JSON.stringify(name)} contains CR, LF or NUL`);
+    }
+    const lower = name.toLowerCase();
+    if (ENGINE_FIELDS.has(lower)) return;
+    if (lower === "date") hasDate = true;
+    lines += `${name}: ${value}\r\n`;
+  });
+  return { lines, hasDate };
+}
+
+/**
+ * Serializes the status line and header block. Throws `HttpError(500)` if a header (see
+ * `encodeFields`) or a custom reason phrase could split the response. A `FieldList`'s lines are
+ * kept on it: a list shared by many answers is encoded once.
  */
 export function encodeHead(
   minor: number,
@@ -111,21 +142,11 @@ export function encodeHead(
   if (UNSAFE_IN_FIELD.test(reason)) {
     throw new HttpError(500, "reason phrase contains CR, LF or NUL");
   }
-  let head = `HTTP/1.${minor} ${status} ${reason}\r\n`;
-  let hasDate = false;
-  headers.forEach((value, name) => {
-    if (!TOKEN.test(name)) {
-      throw new HttpError(500, `invalid response header name ${JSON.stringify(name)}`);
-    }
-    if (UNSAFE_IN_FIELD.test(value)) {
-      throw new HttpError(500, `response header ${JSON.stringify(name)} contains CR, LF or NUL`);
-    }
-    const lower = name.toLowerCase();
-    if (ENGINE_FIELDS.has(lower)) return;
-    if (lower === "date") hasDate = true;
-    head += `${name}: ${value}\r\n`;
-  });
-  if (!hasDate) head += `date: ${httpDate()}\r\n`;
+  const fields = headers instanceof FieldList
+    ? headers.encoded ??= encodeFields(headers)
+    : encodeFields(headers);
+  let head = `HTTP/1.${minor} ${status} ${reason}\r\n${fields.lines}`;
+  if (!fields.hasDate) head += `date: ${httpDate()}\r\n`;
   if (framing.kind === "length") head += `content-length: ${framing.length}\r\n`;
   else if (framing.kind === "chunked") head += "transfer-encoding: chunked\r\n";
   if (close) head += "connection: close\r\n";

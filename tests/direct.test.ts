@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { fileServer } from "../mod.ts";
 import { type Answer, directOf, FieldList, plainTarget, withDirect } from "../src/direct.ts";
+import { encodeHead } from "../src/encode.ts";
+import { HttpError } from "../src/errors.ts";
 import { formatCombined, withAccessLog } from "../src/log.ts";
 import type { ServeHandler } from "../src/options.ts";
 import { Client, exchange, parseResponses, startServer } from "./helpers.ts";
@@ -74,6 +76,31 @@ Deno.test("FieldList: set replaces case-insensitively, keeps order, names lower-
   ]);
   assert.equal(fields.get("Etag"), '"1"');
   assert.equal(fields.get("missing"), null);
+});
+
+Deno.test("FieldList: encoded once, again after any set; frozen lists refuse set, copies do not", () => {
+  const head = (fields: FieldList) => encodeHead(1, 200, "", fields, { kind: "none" }, false);
+  const fields = new FieldList({ "content-type": "text/plain" });
+  assert.match(head(fields), /\r\ncontent-type: text\/plain\r\n/);
+  assert.notEqual(fields.encoded, null, "the encoded lines are kept on the list");
+  fields.set("etag", '"2"');
+  assert.match(head(fields), /\r\ncontent-type: text\/plain\r\netag: "2"\r\n/);
+  fields.set("etag", '"3"');
+  assert.match(head(fields), /\r\netag: "3"\r\n/);
+  assert.doesNotMatch(head(fields), /"2"/);
+
+  fields.freeze();
+  assert.throws(() => fields.set("etag", '"4"'), TypeError);
+  assert.equal(fields.get("etag"), '"3"');
+  const copy = FieldList.copy(fields);
+  assert.equal(copy.frozen, false);
+  copy.set("etag", '"4"');
+  assert.match(head(copy), /\r\netag: "4"\r\n/);
+  assert.match(head(fields), /\r\netag: "3"\r\n/);
+
+  // A field that could split the response is refused every time, not remembered as encoded.
+  const unsafe = new FieldList({ "x-note": "a\r\nb" });
+  for (let i = 0; i < 2; i++) assert.throws(() => head(unsafe), HttpError);
 });
 
 /** Status, header fields (but Date) and body, with a multipart boundary made constant. */

@@ -1,6 +1,9 @@
 /** The file server's cache of resolutions and small files: a changed file is served changed at once. */
 import assert from "node:assert/strict";
 import { FileCache } from "../src/static/cache.ts";
+import { fileAnswer, type FileResponseOptions } from "../src/static/file_response.ts";
+import { loadTypes } from "../src/static/mime.ts";
+import { openRoot } from "../src/static/path.ts";
 import { site } from "./static_fixture.ts";
 
 const OLD = new Date("2024-03-10T12:00:00Z");
@@ -132,4 +135,65 @@ Deno.test("cache: a large hot file is served whole, and an edit is seen at once"
   await Deno.writeTextFile(`${s.root}/big.txt`, second);
   await Deno.utime(`${s.root}/big.txt`, LATER, LATER);
   for (let i = 0; i < 3; i++) assert.equal((await s.request("/big.txt")).body, second);
+});
+
+Deno.test("cache: one file's usual answer is the same each time, whatever is asked in between", async () => {
+  await using s = await site({
+    files: { "a.txt": "0123456789" },
+    options: { cors: true, cacheControl: "no-cache", headers: { "x-served-by": "sockserve" } },
+  });
+  await Deno.utime(`${s.root}/a.txt`, OLD, OLD);
+  /** The header fields but Date, in order: Date is the engine's, and ticks. */
+  const fields = (raw: string) =>
+    raw.split("\r\n\r\n")[0].split("\r\n").filter((line) => !/^date:/i.test(line));
+  const first = await s.request("/a.txt");
+  const etag = first.headers.get("etag")!;
+  // The fields of the usual answer are made once and shared (file_response.ts): what other
+  // answers for the same file add or leave out must never reach them.
+  const others = [
+    await s.request("/a.txt", { range: "bytes=2-4" }),
+    await s.request("/a.txt", { "if-none-match": etag }),
+    await s.request("/a.txt", {}, "HEAD"),
+    await s.request("/a.txt", { "if-range": etag, range: "bytes=0-0" }),
+  ];
+  assert.deepEqual(others.map((r) => r.status), [206, 304, 200, 206]);
+  assert.equal(others[2].headers.get("content-length"), "10");
+  for (let i = 0; i < 3; i++) {
+    const again = await s.request("/a.txt");
+    assert.equal(again.body, "0123456789");
+    assert.deepEqual(fields(again.raw), fields(first.raw));
+  }
+  for (const name of ["x-served-by", "access-control-allow-origin", "x-content-type-options"]) {
+    const lines = fields(first.raw).filter((line) => line.startsWith(`${name}:`));
+    assert.equal(lines.length, 1, `${name} once: ${lines}`);
+  }
+  assert.ok(!first.headers.has("content-range"));
+  assert.equal(first.headers.get("content-length"), "10");
+});
+
+Deno.test("fileAnswer: bytes shorter than the stat said get their own fields, the shared ones stay", async () => {
+  await loadTypes();
+  const dir = await Deno.makeTempDir({ prefix: "sockserve-static-" });
+  try {
+    const stat = info(10, OLD);
+    const shrunk = new Uint8Array(4);
+    const cache = { bytesOf: () => shrunk } as unknown as FileCache;
+    const options: FileResponseOptions = {
+      root: openRoot(dir, false),
+      compress: false,
+      cacheControl: null,
+      cache,
+      commonFields: [],
+      sharedFields: new WeakMap(),
+    };
+    const view = { method: "GET", pathname: "/a.txt", search: "", headers: new Headers() };
+    const answer = fileAnswer(view, { path: `${dir}/a.txt`, info: stat }, options);
+    assert.equal(answer.headers.get("content-length"), "4");
+    assert.equal(answer.body?.kind === "bytes" && answer.body.bytes, shrunk);
+    const shared = options.sharedFields.get(stat);
+    assert.equal(shared?.get("content-length"), "10", "the shared list keeps the size of the stat");
+    assert.ok(shared?.frozen && !answer.headers.frozen);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

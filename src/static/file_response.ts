@@ -6,7 +6,12 @@ import { type Answer, FieldList, type RequestView } from "../direct.ts";
 import type { FileCache } from "./cache.ts";
 import { fileStream, readWhole } from "./body.ts";
 import { type Coding, CODINGS, compress, MIN_COMPRESS_SIZE, SIBLING_SUFFIX } from "./compress.ts";
-import { evaluatePreconditions, ifRangeHolds, validatorsOf } from "./conditional.ts";
+import {
+  evaluatePreconditions,
+  ifRangeHolds,
+  type Validators,
+  validatorsOf,
+} from "./conditional.ts";
 import { typeOf } from "./mime.ts";
 import { acceptedEncodings } from "./negotiate.ts";
 import { resolvePath, type Root } from "./path.ts";
@@ -29,6 +34,13 @@ export interface FileResponseOptions {
   status?: number;
   /** Where hot files' bytes are kept between requests. */
   cache: FileCache;
+  /** Fields every answer gets (nosniff, CORS, the configured ones), set last. */
+  commonFields: readonly (readonly [string, string])[];
+  /**
+   * The fields of the usual answer (200, the whole file as it is), made once per unchanged file
+   * (the file cache hands out one `FileInfo` for as long as a file does not change) and shared.
+   */
+  sharedFields: WeakMap<Deno.FileInfo, FieldList>;
 }
 
 /** What is actually sent: which file's bytes, in which coding, and whether coded on the fly. */
@@ -55,23 +67,25 @@ export function fileAnswer(
     ? chooseCoding(request, target, options.root)
     : { file: target, coding: null, onTheFly: false };
   const validators = validatorsOf(chosen.file.info, chosen.onTheFly ? chosen.coding! : undefined);
-
-  const headers = new FieldList({ vary: "Accept-Encoding" });
   // Validators and caching describe the resource; a not-found page must not be cached as one.
-  if (status === 200) {
-    headers.set("etag", validators.etag);
-    if (options.cacheControl !== null) headers.set("cache-control", options.cacheControl);
-    const precondition = evaluatePreconditions(request.headers, validators);
-    // §15.4.5: a 304 carries the validators and caching fields a 200 would have, no content.
-    if (precondition === 304) return { status: 304, headers, body: null };
-    if (precondition === 412) return plainAnswer(412);
-    if (validators.lastModifiedField !== null) {
-      headers.set("last-modified", validators.lastModifiedField);
+  const precondition = status === 200 ? evaluatePreconditions(request.headers, validators) : null;
+  if (precondition === 412) return plainAnswer(412);
+  if (precondition === null && status === 200 && rangeHeader === null && chosen.coding === null) {
+    const info = chosen.file.info;
+    let shared = options.sharedFields.get(info);
+    if (shared === undefined) {
+      shared = representationFields(status, validators, contentType, null, options);
+      shared.set("content-length", String(info.size));
+      for (const [name, value] of options.commonFields) shared.set(name, value);
+      options.sharedFields.set(info, shared.freeze());
     }
-    headers.set("accept-ranges", "bytes");
+    return fullAnswer(request, chosen, status, shared, options.cache);
   }
-  headers.set("content-type", contentType);
-  if (chosen.coding !== null) headers.set("content-encoding", chosen.coding);
+  if (precondition === 304) {
+    // §15.4.5: a 304 carries the validators and caching fields a 200 would have, no content.
+    return { status: 304, headers: validatorFields(status, validators, options), body: null };
+  }
+  const headers = representationFields(status, validators, contentType, chosen.coding, options);
 
   if (rangeHeader !== null && ifRangeHolds(request.headers, validators)) {
     const range = parseRange(rangeHeader, chosen.file.info.size);
@@ -81,6 +95,40 @@ export function fileAnswer(
     if (range.kind === "ranges") return partialAnswer(chosen.file, range.ranges, headers);
   }
   return fullAnswer(request, chosen, status, headers, options.cache);
+}
+
+/** Vary, and for a 200 the entity-tag and Cache-Control: the fields a 304 repeats. */
+function validatorFields(
+  status: number,
+  validators: Validators,
+  options: FileResponseOptions,
+): FieldList {
+  const headers = new FieldList({ vary: "Accept-Encoding" });
+  if (status === 200) {
+    headers.set("etag", validators.etag);
+    if (options.cacheControl !== null) headers.set("cache-control", options.cacheControl);
+  }
+  return headers;
+}
+
+/** The fields that describe the representation sent, before its length. */
+function representationFields(
+  status: number,
+  validators: Validators,
+  contentType: string,
+  coding: Coding | null,
+  options: FileResponseOptions,
+): FieldList {
+  const headers = validatorFields(status, validators, options);
+  if (status === 200) {
+    if (validators.lastModifiedField !== null) {
+      headers.set("last-modified", validators.lastModifiedField);
+    }
+    headers.set("accept-ranges", "bytes");
+  }
+  headers.set("content-type", contentType);
+  if (coding !== null) headers.set("content-encoding", coding);
+  return headers;
 }
 
 /** 206 with one range, or with several as multipart/byteranges (§14.6). */
@@ -122,17 +170,27 @@ function fullAnswer(
       : null;
     return { status, headers, body };
   }
-  if (request.method === "HEAD") {
-    headers.set("content-length", String(size));
-    return { status, headers, body: null };
-  }
+  if (request.method === "HEAD") return { status, headers: withLength(headers, size), body: null };
   const bytes = cache.bytesOf(file.path, file.info, () => readWhole(file.path, size));
   if (bytes !== null) {
-    headers.set("content-length", String(bytes.length));
-    return { status, headers, body: { kind: "bytes", bytes } };
+    return { status, headers: withLength(headers, bytes.length), body: { kind: "bytes", bytes } };
   }
-  headers.set("content-length", String(size));
-  return { status, headers, body: { kind: "file", path: file.path, first: 0, last: size - 1 } };
+  const body = { kind: "file", path: file.path, first: 0, last: size - 1 } as const;
+  return { status, headers: withLength(headers, size), body };
+}
+
+/**
+ * `headers` with Content-Length `length`. A shared list already has the file's size; one that
+ * says otherwise (the file shrank before it was read) is copied, never changed.
+ */
+function withLength(headers: FieldList, length: number): FieldList {
+  const value = String(length);
+  if (headers.frozen) {
+    if (headers.get("content-length") === value) return headers;
+    headers = FieldList.copy(headers);
+  }
+  headers.set("content-length", value);
+  return headers;
 }
 
 /**

@@ -57,8 +57,6 @@ interface Settings extends FileResponseOptions {
   dirListing: boolean;
   dotfiles: DotfilesPolicy;
   cors: boolean;
-  /** The configured extra headers, lower-cased names. */
-  headers: [string, string][];
   spa: boolean;
 }
 
@@ -93,7 +91,8 @@ export function fileServer(
     dotfiles,
     cors: options.cors ?? false,
     cacheControl: options.cacheControl ?? null,
-    headers: [...headers],
+    commonFields: commonFields(options.cors ?? false, headers),
+    sharedFields: new WeakMap(),
     spa: options.spa ?? false,
     compress: options.compress ?? true,
     cache: new FileCache(),
@@ -260,17 +259,25 @@ function preflight(request: RequestView): Answer {
   return { status: 204, headers, body: null };
 }
 
-/** Headers every answer gets: nosniff, CORS when on, and the configured extra headers. */
-function decorate(answer: Answer, settings: Settings): Answer {
-  const headers = answer.headers;
-  headers.set("x-content-type-options", "nosniff");
-  if (settings.cors) {
-    headers.set("access-control-allow-origin", "*");
-    headers.set(
-      "access-control-expose-headers",
-      "Content-Range, Accept-Ranges, Content-Encoding, ETag",
+/**
+ * The fields every answer gets: nosniff, CORS when on, and the configured extra headers (last, so
+ * that they replace the server's own).
+ */
+function commonFields(cors: boolean, configured: Headers): [string, string][] {
+  const fields: [string, string][] = [["x-content-type-options", "nosniff"]];
+  if (cors) {
+    fields.push(
+      ["access-control-allow-origin", "*"],
+      ["access-control-expose-headers", "Content-Range, Accept-Ranges, Content-Encoding, ETag"],
     );
   }
-  for (const [name, value] of settings.headers) headers.set(name, value);
+  return [...fields, ...configured];
+}
+
+/** Gives an answer the common fields; a shared list (file_response.ts) was given them once. */
+function decorate(answer: Answer, settings: Settings): Answer {
+  const headers = answer.headers;
+  if (headers.frozen) return answer;
+  for (const [name, value] of settings.commonFields) headers.set(name, value);
   return answer;
 }
