@@ -71,6 +71,8 @@ export function fileAnswer(
   const precondition = status === 200 ? evaluatePreconditions(request.headers, validators) : null;
   if (precondition === 412) return plainAnswer(412);
   if (precondition === null && status === 200 && rangeHeader === null && chosen.coding === null) {
+    // The usual answer: its fields depend only on the file and the options, so each unchanged
+    // file's are made once, with the common fields `decorate` would add, and shared.
     const info = chosen.file.info;
     let shared = options.sharedFields.get(info);
     if (shared === undefined) {
