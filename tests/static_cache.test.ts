@@ -197,3 +197,38 @@ Deno.test("fileAnswer: bytes shorter than the stat said get their own fields, th
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cache: a directory's index page follows edits, its removal and its return", async () => {
+  await using s = await site({ files: { "docs/index.html": "<p>first</p>" } });
+  await Deno.utime(`${s.root}/docs/index.html`, OLD, OLD);
+  const first = await s.request("/docs/");
+  assert.equal((await s.request("/docs/")).body, "<p>first</p>"); // remembered resolutions
+  assert.equal(first.body, "<p>first</p>");
+  await Deno.writeTextFile(`${s.root}/docs/index.html`, "<p>second</p>");
+  await Deno.utime(`${s.root}/docs/index.html`, LATER, LATER);
+  const second = await s.request("/docs/");
+  assert.equal(second.body, "<p>second</p>");
+  assert.notEqual(second.headers.get("etag"), first.headers.get("etag"));
+  await Deno.remove(`${s.root}/docs/index.html`);
+  const listing = await s.request("/docs/");
+  assert.equal(listing.status, 200);
+  assert.ok(!listing.body.includes("second"), "the listing, not the removed page");
+  assert.match(listing.headers.get("content-type") ?? "", /^text\/html/);
+  await Deno.writeTextFile(`${s.root}/docs/index.html`, "<p>third</p>");
+  assert.equal((await s.request("/docs/")).body, "<p>third</p>");
+});
+
+Deno.test("cache: a directory replaced by a symlink out of the root is refused at once", async () => {
+  await using s = await site({
+    files: { "d/index.html": "inside", "d/a.txt": "a", "../out/index.html": "secret" },
+  });
+  assert.equal((await s.request("/d/")).body, "inside");
+  assert.equal((await s.request("/d/a.txt")).body, "a");
+  await Deno.remove(`${s.root}/d`, { recursive: true });
+  await Deno.symlink(`${s.dir}/out`, `${s.root}/d`);
+  for (const target of ["/d/", "/d/index.html", "/d"]) {
+    const response = await s.request(target);
+    assert.equal(response.status, 404, target);
+    assert.ok(!response.body.includes("secret"), target);
+  }
+});

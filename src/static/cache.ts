@@ -51,9 +51,9 @@ export class FileCache {
   #candidates = new Map<string, Deno.FileInfo>();
 
   /**
-   * `resolveInRoot` and a `stat` of where it leads, remembered for regular files. A remembered
-   * resolution is reused only while the requested name still leads to the same file. Throws the
-   * file system's errors, as resolveInRoot and stat do.
+   * `resolveInRoot` and a `stat` of where it leads, remembered for regular files and directories.
+   * A remembered resolution is reused only while the requested name still leads to the same file
+   * or directory. Throws the file system's errors, as resolveInRoot and stat do.
    */
   resolve(root: Root, segments: readonly string[]): PathEntry | null {
     const candidate = candidatePath(root, segments);
@@ -66,7 +66,10 @@ export class FileCache {
     const resolved = resolveInRoot(root, segments);
     if (resolved === null) return null;
     const entry = { resolved, info: Deno.statSync(resolved.real) };
-    if (entry.info.isFile) remember(this.#paths, candidate, entry, MAX_CACHED_PATHS);
+    // Not other kinds (FIFOs, devices): they are never served, and a changing one is no concern.
+    if (entry.info.isFile || entry.info.isDirectory) {
+      remember(this.#paths, candidate, entry, MAX_CACHED_PATHS);
+    }
     return entry;
   }
 

@@ -26,8 +26,6 @@ import {
   fsErrorStatus,
   hasHiddenSegment,
   openRoot,
-  resolveInRoot,
-  type Root,
 } from "./path.ts";
 import { bytesAnswer, plainAnswer, toResponse } from "./responses.ts";
 
@@ -166,7 +164,7 @@ function servePath(
   }
   if (info.isDirectory) {
     if (!path.trailingSlash) return redirectToDirectory(path.segments, request.search);
-    const index = findFile(settings.root, [...path.segments, "index.html"]);
+    const index = findFile(settings, [...path.segments, "index.html"]);
     if (index) return fileAnswer(request, index, settings);
     if (!settings.dirListing) return notFound(request, settings);
     return listing(request, path.segments, resolved.real, settings);
@@ -215,10 +213,10 @@ function hidden(request: RequestView, settings: Settings): Answer {
  */
 function notFound(request: RequestView, settings: Settings): Answer {
   if (settings.spa && acceptsHtml(request)) {
-    const index = findFile(settings.root, ["index.html"]);
+    const index = findFile(settings, ["index.html"]);
     if (index) return fileAnswer(request, index, settings);
   }
-  const page = findFile(settings.root, ["404.html"]);
+  const page = findFile(settings, ["404.html"]);
   if (page) return fileAnswer(request, page, { ...settings, status: 404 });
   return plainAnswer(404);
 }
@@ -230,13 +228,14 @@ function acceptsHtml(request: RequestView): boolean {
     parseWeightedList(accept).some(({ value, q }) => value === "text/html" && q > 0);
 }
 
-/** A regular file at fixed segments below the root (index.html, 404.html), or null. */
-function findFile(root: Root, segments: string[]): FileTarget | null {
+/**
+ * A regular file at fixed segments below the root (index.html, 404.html), or null. Found through
+ * the cache like any requested path: "/" is the most asked-for URL of a site.
+ */
+function findFile(settings: Settings, segments: string[]): FileTarget | null {
   try {
-    const resolved = resolveInRoot(root, segments);
-    if (!resolved) return null;
-    const info = Deno.statSync(resolved.real);
-    return info.isFile ? { path: resolved.real, info } : null;
+    const found = settings.cache.resolve(settings.root, segments);
+    return found?.info.isFile ? { path: found.resolved.real, info: found.info } : null;
   } catch (error) {
     if (fsErrorStatus(error) === null) throw error;
     return null;
