@@ -44,13 +44,6 @@ export class FieldList implements Iterable<[string, string]> {
     for (const name in init) this.set(name, init[name]);
   }
 
-  /** A list of the same fields that can change (a frozen one's copy is not frozen). */
-  static copy(list: FieldList): FieldList {
-    const copy = new FieldList();
-    for (const [name, value] of list) copy.set(name, value);
-    return copy;
-  }
-
   /** Makes the list read-only, so that answers may share it; returns it. */
   freeze(): this {
     this.#frozen = true;

@@ -78,7 +78,7 @@ Deno.test("FieldList: set replaces case-insensitively, keeps order, names lower-
   assert.equal(fields.get("missing"), null);
 });
 
-Deno.test("FieldList: encoded once, again after any set; frozen lists refuse set, copies do not", () => {
+Deno.test("FieldList: encoded once, again after any set; a frozen list refuses set", () => {
   const head = (fields: FieldList) => encodeHead(1, 200, "", fields, { kind: "none" }, false);
   const fields = new FieldList({ "content-type": "text/plain" });
   assert.match(head(fields), /\r\ncontent-type: text\/plain\r\n/);
@@ -92,10 +92,6 @@ Deno.test("FieldList: encoded once, again after any set; frozen lists refuse set
   fields.freeze();
   assert.throws(() => fields.set("etag", '"4"'), TypeError);
   assert.equal(fields.get("etag"), '"3"');
-  const copy = FieldList.copy(fields);
-  assert.equal(copy.frozen, false);
-  copy.set("etag", '"4"');
-  assert.match(head(copy), /\r\netag: "4"\r\n/);
   assert.match(head(fields), /\r\netag: "3"\r\n/);
 
   // A field that could split the response is refused every time, not remembered as encoded.

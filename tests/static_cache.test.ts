@@ -176,23 +176,31 @@ Deno.test("fileAnswer: bytes shorter than the stat said get their own fields, th
   const dir = await Deno.makeTempDir({ prefix: "sockserve-static-" });
   try {
     const stat = info(10, OLD);
-    const shrunk = new Uint8Array(4);
-    const cache = { bytesOf: () => shrunk } as unknown as FileCache;
+    let bytes = new Uint8Array(10);
+    const cache = { bytesOf: () => bytes } as unknown as FileCache;
     const options: FileResponseOptions = {
       root: openRoot(dir, false),
       compress: false,
       cacheControl: null,
       cache,
-      commonFields: [],
+      commonFields: [["x-served-by", "test"]],
       sharedFields: new WeakMap(),
     };
     const view = { method: "GET", pathname: "/a.txt", search: "", headers: new Headers() };
-    const answer = fileAnswer(view, { path: `${dir}/a.txt`, info: stat }, options);
-    assert.equal(answer.headers.get("content-length"), "4");
-    assert.equal(answer.body?.kind === "bytes" && answer.body.bytes, shrunk);
-    const shared = options.sharedFields.get(stat);
-    assert.equal(shared?.get("content-length"), "10", "the shared list keeps the size of the stat");
-    assert.ok(shared?.frozen && !answer.headers.frozen);
+    const target = { path: `${dir}/a.txt`, info: stat };
+    const whole = fileAnswer(view, target, options);
+    assert.ok(whole.headers.frozen, "shared");
+    assert.equal(whole.headers.get("content-length"), "10");
+    assert.equal(whole.headers.get("x-served-by"), "test");
+    assert.equal(fileAnswer(view, target, options).headers, whole.headers, "the same list again");
+
+    bytes = new Uint8Array(4); // the file shrank between its stat and its read
+    const shrunk = fileAnswer(view, target, options);
+    assert.equal(shrunk.headers.get("content-length"), "4");
+    assert.equal(shrunk.body?.kind === "bytes" && shrunk.body.bytes, bytes);
+    assert.ok(!shrunk.headers.frozen);
+    assert.equal(options.sharedFields.get(stat), whole.headers);
+    assert.equal(whole.headers.get("content-length"), "10", "the shared list is unchanged");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

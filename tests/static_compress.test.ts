@@ -4,7 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib";
+import type { Answer } from "../src/direct.ts";
+import { FileCache } from "../src/static/cache.ts";
 import { MIN_COMPRESS_SIZE } from "../src/static/compress.ts";
+import { fileAnswer, type FileResponseOptions } from "../src/static/file_response.ts";
+import { loadTypes } from "../src/static/mime.ts";
+import { openRoot } from "../src/static/path.ts";
 import { run } from "./helpers.ts";
 import { type Site, site, text } from "./static_fixture.ts";
 
@@ -112,3 +117,105 @@ Deno.test("curl --compressed gets the original bytes back", async () => {
   const result = await run("curl", ["-sS", "--compressed", `${s.origin}/app.js`]);
   assert.equal(result.stdout, APP);
 });
+
+const OLD = new Date("2024-03-10T12:00:00Z");
+const LATER = new Date("2024-03-10T13:00:00Z");
+
+Deno.test("compression on the fly: an edit is seen at once, whatever coded bytes were kept", async () => {
+  await using s = await site({ files: { "app.js": APP } });
+  await Deno.utime(`${s.root}/app.js`, OLD, OLD); // settled: its coded copy may be kept
+  const gzip = ["Accept-Encoding: gzip"];
+  const first = await fetchRaw(s, "/app.js", gzip);
+  assert.equal(decode(gunzipSync(first.body)), APP);
+  const kept = await fetchRaw(s, "/app.js", gzip);
+  assert.equal(kept.headers.get("content-length"), String(kept.body.length));
+  assert.equal(decode(gunzipSync(kept.body)), APP);
+  assert.equal(kept.headers.get("etag"), first.headers.get("etag"));
+  const head = await s.request("/app.js", { "accept-encoding": "gzip" }, "HEAD");
+  assert.equal(head.headers.get("content-length"), String(kept.body.length));
+  assert.equal(head.body, "");
+  // br is kept apart from gzip.
+  const br = await fetchRaw(s, "/app.js", ["Accept-Encoding: br"]);
+  assert.equal(decode(brotliDecompressSync(br.body)), APP);
+
+  const edited = text(20_000, "app.js, second version");
+  await Deno.writeTextFile(`${s.root}/app.js`, edited);
+  await Deno.utime(`${s.root}/app.js`, LATER, LATER);
+  for (let i = 0; i < 2; i++) {
+    const after = await fetchRaw(s, "/app.js", gzip);
+    assert.equal(decode(gunzipSync(after.body)), edited, `request ${i + 1} after the edit`);
+    assert.notEqual(after.headers.get("etag"), first.headers.get("etag"));
+  }
+});
+
+Deno.test("precompressed siblings: one added to a directory already listed is served at once", async () => {
+  await using s = await site({ files: { "app.js": APP } });
+  await Deno.utime(`${s.root}/app.js`, OLD, OLD);
+  await Deno.utime(s.root, OLD, OLD); // settled: its listing may be kept
+  const gzip = ["Accept-Encoding: gzip"];
+  for (let i = 0; i < 2; i++) {
+    const response = await fetchRaw(s, "/app.js", gzip);
+    assert.match(response.headers.get("etag") ?? "", /^W\//, "coded on the fly: no sibling");
+  }
+  const sibling = "precompressed copy";
+  await Deno.writeFile(`${s.root}/app.js.gz`, gzipSync(new TextEncoder().encode(sibling)));
+  // The directory changed, and looks settled again (as after a copy that keeps times).
+  await Deno.utime(s.root, LATER, LATER);
+  const response = await fetchRaw(s, "/app.js", gzip);
+  assert.equal(response.headers.get("content-encoding"), "gzip");
+  assert.equal(decode(gunzipSync(response.body)), sibling);
+  assert.doesNotMatch(response.headers.get("etag") ?? "", /^W\//);
+});
+
+Deno.test("fileAnswer: a coded body, once sent whole, is kept and answers the next requests", async () => {
+  await loadTypes();
+  const dir = await Deno.makeTempDir({ prefix: "sockserve-static-" });
+  try {
+    const path = `${dir}/app.js`;
+    await Deno.writeTextFile(path, APP);
+    await Deno.utime(path, OLD, OLD);
+    const options: FileResponseOptions = {
+      root: openRoot(dir, false),
+      compress: true,
+      cacheControl: null,
+      cache: new FileCache(),
+      commonFields: [],
+      sharedFields: new WeakMap(),
+    };
+    const view = {
+      method: "GET",
+      pathname: "/app.js",
+      search: "",
+      headers: new Headers({ "accept-encoding": "gzip" }),
+    };
+    const answer = (info: Deno.FileInfo) => fileAnswer(view, { path, info }, options);
+    const stat = Deno.statSync(path);
+    const first = answer(stat);
+    assert.equal(first.body?.kind, "stream", "coded on the fly");
+    const coded = await readAnswer(first);
+    assert.equal(decode(gunzipSync(coded)), APP);
+
+    const second = answer(stat);
+    assert.equal(second.body?.kind, "bytes", "kept");
+    assert.deepEqual(second.body?.kind === "bytes" && second.body.bytes, coded);
+    assert.equal(second.headers.get("content-length"), String(coded.length));
+    assert.equal(second.headers.get("content-encoding"), "gzip");
+    assert.equal(answer(stat).headers, second.headers, "its fields are shared too");
+
+    // Another stat of the same file finds the kept bytes; a changed file does not.
+    assert.equal(answer(Deno.statSync(path)).body?.kind, "bytes");
+    await Deno.writeTextFile(path, APP.toUpperCase());
+    await Deno.utime(path, LATER, LATER);
+    const changed = answer(Deno.statSync(path));
+    assert.equal(changed.body?.kind, "stream");
+    assert.equal(decode(gunzipSync(await readAnswer(changed))), APP.toUpperCase());
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** The whole body of a streamed answer. */
+async function readAnswer(answer: Answer): Promise<Uint8Array> {
+  if (answer.body?.kind !== "stream") throw new Error("not a streamed answer");
+  return new Uint8Array(await new Response(answer.body.stream).arrayBuffer());
+}

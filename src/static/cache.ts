@@ -1,8 +1,9 @@
 /**
- * What the file server remembers between requests: where a URL path leads (its `realPath`) and
- * the bytes of hot files. Every request still `stat`s its path, and a remembered answer is used
- * only while that `stat` shows the very same file (device, inode, size, modification time): an
- * edited, replaced or re-linked file is seen at once, so ETags always follow the content.
+ * What the file server remembers between requests: where a URL path leads (its `realPath`), the
+ * bytes of hot files, and their compressed copies. Every request still `stat`s its path, and a
+ * remembered answer is used only while that `stat` shows the very same file (device, inode, size,
+ * modification time): an edited, replaced or re-linked file is seen at once, so ETags always
+ * follow the content.
  *
  * `realPath` and `open`+`read`+`close` were 14% and 13% of the 1 KiB static profile; a `stat` is
  * a fraction of either. For a 1 MiB file, sending kept bytes instead of reading the file again
@@ -17,7 +18,7 @@ import { candidatePath, type Resolved, resolveInRoot, type Root } from "./path.t
  * (they are read whole anyway); larger ones from their second request, so that files read once
  * never push out hot ones (nginx's `open_file_cache min_uses`), and until then they are streamed.
  */
-const MAX_CACHED_FILE_BYTES = 1024 * 1024;
+export const MAX_CACHED_FILE_BYTES = 1024 * 1024;
 /** Bound of the bytes kept for all files together, and of the remembered paths. */
 const MAX_CACHED_BYTES = 16 * 1024 * 1024;
 const MAX_CACHED_PATHS = 4096;
@@ -26,6 +27,9 @@ const MAX_CACHED_PATHS = 4096;
  * (file times are coarse), with no visible change: its bytes are not kept until it has settled.
  */
 const SETTLE_MS = 2000;
+
+/** Directories with more entries than this are not listed (see `namesIn`): memory stays bounded. */
+const MAX_LISTED_ENTRIES = 4096;
 
 interface PathEntry {
   resolved: Resolved;
@@ -49,6 +53,8 @@ export class FileCache {
   #bytesHeld = 0;
   /** Larger files requested once, with the `stat` of that time: kept if asked for again. */
   #candidates = new Map<string, Deno.FileInfo>();
+  /** The names in directories, by real path, with the `stat` they were listed after. */
+  #listings = new Map<string, { info: Deno.FileInfo; names: Set<string> | null }>();
 
   /**
    * `resolveInRoot` and a `stat` of where it leads, remembered for regular files and directories.
@@ -74,6 +80,40 @@ export class FileCache {
   }
 
   /**
+   * The names in the directory `dir` (a real path), as listed when it was last seen with the same
+   * `stat` and settled; null when that cannot be known (not a directory, changed too recently, too
+   * many entries). Looking for a file that is not there costs Deno an exception (about 15 µs); a
+   * listing answers for a whole directory with one `stat`. For precompressed siblings, which most
+   * files do not have: a listing that missed one could only make the server compress the original
+   * itself, never send other bytes.
+   */
+  namesIn(dir: string): ReadonlySet<string> | null {
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(dir);
+    } catch {
+      return null;
+    }
+    // A directory changed within its timestamp's resolution could change again unseen.
+    if (!info.isDirectory || !isSettled(info)) return null;
+    let listing = this.#listings.get(dir);
+    if (listing === undefined || !sameFile(listing.info, info)) {
+      let names: Set<string> | null = new Set();
+      for (const entry of Deno.readDirSync(dir)) {
+        if (names.size >= MAX_LISTED_ENTRIES) {
+          names = null; // remembered as "not known"
+          break;
+        }
+        names.add(entry.name);
+      }
+      listing = { info, names };
+      this.#listings.delete(dir);
+      remember(this.#listings, dir, listing, MAX_CACHED_PATHS);
+    }
+    return listing.names;
+  }
+
+  /**
    * The bytes of the file: remembered from a read of the same unchanged file, or read now with
    * `readWhole` (a small file, or a larger one asked for again); null when a larger file should
    * be streamed instead. Shared, not copied: whoever hands them to code that may write into them
@@ -84,15 +124,9 @@ export class FileCache {
     info: Deno.FileInfo,
     readWhole: () => Uint8Array<ArrayBuffer>,
   ): Uint8Array<ArrayBuffer> | null {
-    const known = this.#bytes.get(path);
-    if (known !== undefined) {
-      this.#forget(path, known);
-      if (sameFile(known.info, info)) {
-        this.#keep(path, known); // to the back: the least recently used go first
-        return known.bytes;
-      }
-    }
-    const settled = (info.mtime?.getTime() ?? Infinity) < Date.now() - SETTLE_MS;
+    const known = this.#kept(path, info);
+    if (known !== null) return known;
+    const settled = isSettled(info);
     if (info.size > WHOLE_READ_LIMIT) {
       const seen = this.#candidates.get(path);
       this.#candidates.delete(path);
@@ -110,6 +144,37 @@ export class FileCache {
     return bytes;
   }
 
+  /**
+   * The file's bytes in a content coding, kept from an earlier response of the same unchanged
+   * file (`keepCoded`), or null. Shared, not copied, like `bytesOf`'s.
+   */
+  codedOf(path: string, info: Deno.FileInfo, coding: string): Uint8Array<ArrayBuffer> | null {
+    return this.#kept(codedKey(path, coding), info);
+  }
+
+  /**
+   * Keeps the file's bytes in a content coding, made while answering a request, so that the next
+   * requests are answered without compressing again: a settled file only, up to the size of kept
+   * files. `info` is the `stat` the bytes were made after.
+   */
+  keepCoded(path: string, info: Deno.FileInfo, coding: string, bytes: Uint8Array<ArrayBuffer>) {
+    if (!isSettled(info) || bytes.length > MAX_CACHED_FILE_BYTES) return;
+    const key = codedKey(path, coding);
+    const known = this.#bytes.get(key);
+    if (known !== undefined) this.#forget(key, known);
+    this.#keep(key, { info, bytes });
+  }
+
+  /** The bytes kept under `key` if they were made from this very file; they move to the back. */
+  #kept(key: string, info: Deno.FileInfo): Uint8Array<ArrayBuffer> | null {
+    const known = this.#bytes.get(key);
+    if (known === undefined) return null;
+    this.#forget(key, known);
+    if (!sameFile(known.info, info)) return null;
+    this.#keep(key, known); // to the back: the least recently used go first
+    return known.bytes;
+  }
+
   #keep(path: string, entry: BytesEntry): void {
     while (this.#bytesHeld + entry.bytes.length > MAX_CACHED_BYTES) {
       const [oldest, old] = this.#bytes.entries().next().value!;
@@ -123,6 +188,16 @@ export class FileCache {
     this.#bytes.delete(path);
     this.#bytesHeld -= entry.bytes.length;
   }
+}
+
+/** Whether a file was last modified long enough ago for its bytes to be kept (see SETTLE_MS). */
+function isSettled(info: Deno.FileInfo): boolean {
+  return (info.mtime?.getTime() ?? Infinity) < Date.now() - SETTLE_MS;
+}
+
+/** Where a coded copy is kept: a NUL never appears in a path, so keys never collide. */
+function codedKey(path: string, coding: string): string {
+  return `${path}\0${coding}`;
 }
 
 /** Adds to a map kept in insertion order, dropping the oldest entry when it is full. */

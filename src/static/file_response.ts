@@ -3,7 +3,8 @@
  * sibling, or compression on the fly), its validators, conditional requests and ranges.
  */
 import { type Answer, FieldList, type RequestView } from "../direct.ts";
-import type { FileCache } from "./cache.ts";
+import { type FileCache, MAX_CACHED_FILE_BYTES } from "./cache.ts";
+import { concatBytes } from "../io.ts";
 import { fileStream, readWhole } from "./body.ts";
 import { type Coding, CODINGS, compress, MIN_COMPRESS_SIZE, SIBLING_SUFFIX } from "./compress.ts";
 import {
@@ -14,7 +15,7 @@ import {
 } from "./conditional.ts";
 import { typeOf } from "./mime.ts";
 import { acceptedEncodings } from "./negotiate.ts";
-import { resolvePath, type Root } from "./path.ts";
+import { resolvePath, type Root, splitLast } from "./path.ts";
 import { type ByteRange, contentRange, multipartByteranges, parseRange } from "./range.ts";
 import { plainAnswer } from "./responses.ts";
 
@@ -37,10 +38,10 @@ export interface FileResponseOptions {
   /** Fields every answer gets (nosniff, CORS, the configured ones), set last. */
   commonFields: readonly (readonly [string, string])[];
   /**
-   * The fields of the usual answer (200, the whole file as it is), made once per unchanged file
-   * (the file cache hands out one `FileInfo` for as long as a file does not change) and shared.
+   * The fields of whole 200 answers, made once per unchanged file (under the `FileInfo` the file
+   * cache hands out for as long as the file does not change) or per kept coded bytes, and shared.
    */
-  sharedFields: WeakMap<Deno.FileInfo, FieldList>;
+  sharedFields: WeakMap<Deno.FileInfo | Uint8Array, FieldList>;
 }
 
 /** What is actually sent: which file's bytes, in which coding, and whether coded on the fly. */
@@ -64,39 +65,26 @@ export function fileAnswer(
     ? request.headers.get("range")
     : null;
   const chosen = rangeHeader === null && options.compress && compressible
-    ? chooseCoding(request, target, options.root)
+    ? chooseCoding(request, target, options)
     : { file: target, coding: null, onTheFly: false };
   const validators = validatorsOf(chosen.file.info, chosen.onTheFly ? chosen.coding! : undefined);
   // Validators and caching describe the resource; a not-found page must not be cached as one.
   const precondition = status === 200 ? evaluatePreconditions(request.headers, validators) : null;
   if (precondition === 412) return plainAnswer(412);
-  if (precondition === null && status === 200 && rangeHeader === null && chosen.coding === null) {
-    // The usual answer: its fields depend only on the file and the options, so each unchanged
-    // file's are made once, with the common fields `decorate` would add, and shared.
-    const info = chosen.file.info;
-    let shared = options.sharedFields.get(info);
-    if (shared === undefined) {
-      shared = representationFields(status, validators, contentType, null, options);
-      shared.set("content-length", String(info.size));
-      for (const [name, value] of options.commonFields) shared.set(name, value);
-      options.sharedFields.set(info, shared.freeze());
-    }
-    return fullAnswer(request, chosen, status, shared, options.cache);
-  }
   if (precondition === 304) {
     // §15.4.5: a 304 carries the validators and caching fields a 200 would have, no content.
     return { status: 304, headers: validatorFields(status, validators, options), body: null };
   }
-  const headers = representationFields(status, validators, contentType, chosen.coding, options);
-
+  const fields = () =>
+    representationFields(status, validators, contentType, chosen.coding, options);
   if (rangeHeader !== null && ifRangeHolds(request.headers, validators)) {
     const range = parseRange(rangeHeader, chosen.file.info.size);
     if (range.kind === "unsatisfiable") {
       return plainAnswer(416, { "content-range": `bytes */${chosen.file.info.size}` });
     }
-    if (range.kind === "ranges") return partialAnswer(chosen.file, range.ranges, headers);
+    if (range.kind === "ranges") return partialAnswer(chosen.file, range.ranges, fields());
   }
-  return fullAnswer(request, chosen, status, headers, options.cache);
+  return fullAnswer(request, chosen, status, fields, options);
 }
 
 /** Vary, and for a 200 the entity-tag and Cache-Control: the fields a 304 repeats. */
@@ -154,45 +142,90 @@ function stream(stream: ReadableStream<Uint8Array>): Answer["body"] {
 
 /**
  * The whole representation: small and hot files in one buffer (cache.ts), others streamed from
- * the file, coded ones piped through the compressor.
+ * the file, coded ones piped through the compressor, and kept once coded.
+ *
+ * A 200 whose length is known has the same fields for as long as its bytes stay the same (`fields`
+ * depends only on the file and the options): they are made once, with the common fields
+ * `decorate` would add, and shared by its answers, under the file's `stat` result (which the file
+ * cache hands out for as long as the file is unchanged) or under its kept coded bytes.
  */
 function fullAnswer(
   request: RequestView,
   { file, coding, onTheFly }: Representation,
   status: number,
-  headers: FieldList,
-  cache: FileCache,
+  fields: () => FieldList,
+  options: FileResponseOptions,
 ): Answer {
+  const cache = options.cache;
   const size = file.info.size;
-  const whole = [{ first: 0, last: size - 1 }];
+  /** The fields with a Content-Length of `length`, shared under `key` for a 200 (null: not). */
+  const withLength = (key: Deno.FileInfo | Uint8Array | null, length: number): FieldList => {
+    const shareable = key !== null && status === 200;
+    const shared = shareable ? options.sharedFields.get(key) : undefined;
+    if (shared !== undefined) return shared;
+    const made = fields();
+    made.set("content-length", String(length));
+    if (!shareable) return made;
+    for (const [name, value] of options.commonFields) made.set(name, value);
+    options.sharedFields.set(key, made.freeze());
+    return made;
+  };
   if (onTheFly && coding !== null) {
-    // The coded length is unknown until the end: no Content-Length, the server frames it.
-    const body = request.method === "GET"
-      ? stream(compress(fileStream(file.path, whole), coding))
-      : null;
-    return { status, headers, body };
+    const kept = cache.codedOf(file.path, file.info, coding);
+    if (kept !== null) {
+      const body = request.method === "GET" ? { kind: "bytes", bytes: kept } as const : null;
+      return { status, headers: withLength(kept, kept.length), body };
+    }
+    // The coded length is unknown until the end: no Content-Length, the server frames it. The
+    // coded bytes are kept for the next requests (compressing costs far more than sending).
+    if (request.method === "HEAD") return { status, headers: fields(), body: null };
+    const coded = compress(fileStream(file.path, [{ first: 0, last: size - 1 }]), coding);
+    const keep = (bytes: Uint8Array<ArrayBuffer>) =>
+      cache.keepCoded(file.path, file.info, coding, bytes);
+    return {
+      status,
+      headers: fields(),
+      body: stream(keptAtEnd(coded, MAX_CACHED_FILE_BYTES, keep)),
+    };
   }
-  if (request.method === "HEAD") return { status, headers: withLength(headers, size), body: null };
+  if (request.method === "HEAD") {
+    return { status, headers: withLength(file.info, size), body: null };
+  }
   const bytes = cache.bytesOf(file.path, file.info, () => readWhole(file.path, size));
   if (bytes !== null) {
-    return { status, headers: withLength(headers, bytes.length), body: { kind: "bytes", bytes } };
+    // Fewer bytes than the `stat` said (the file shrank before it was read): fields of their own.
+    const key = bytes.length === size ? file.info : null;
+    return { status, headers: withLength(key, bytes.length), body: { kind: "bytes", bytes } };
   }
   const body = { kind: "file", path: file.path, first: 0, last: size - 1 } as const;
-  return { status, headers: withLength(headers, size), body };
+  return { status, headers: withLength(file.info, size), body };
 }
 
 /**
- * `headers` with Content-Length `length`. A shared list already has the file's size; one that
- * says otherwise (the file shrank before it was read) is copied, never changed.
+ * `body` as it is, with a copy of its bytes handed to `keep` once it has ended whole. A body longer
+ * than `limit` bytes, or cancelled, is not kept. The copies are made as the chunks pass, so that
+ * a reader that writes into the chunks it reads cannot change what is kept.
  */
-function withLength(headers: FieldList, length: number): FieldList {
-  const value = String(length);
-  if (headers.frozen) {
-    if (headers.get("content-length") === value) return headers;
-    headers = FieldList.copy(headers);
-  }
-  headers.set("content-length", value);
-  return headers;
+function keptAtEnd(
+  body: ReadableStream<Uint8Array<ArrayBuffer>>,
+  limit: number,
+  keep: (bytes: Uint8Array<ArrayBuffer>) => void,
+): ReadableStream<Uint8Array<ArrayBuffer>> {
+  let copies: Uint8Array[] | null = [];
+  let size = 0;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>>({
+      transform(chunk, controller) {
+        size += chunk.length;
+        if (size > limit) copies = null;
+        copies?.push(chunk.slice());
+        controller.enqueue(chunk);
+      },
+      flush() {
+        if (copies !== null) keep(concatBytes(copies));
+      },
+    }),
+  );
 }
 
 /**
@@ -200,22 +233,33 @@ function withLength(headers: FieldList, length: number): FieldList {
  * the client's order of preference, else compression on the fly when the file is big enough to
  * gain from it, else identity.
  */
-function chooseCoding(request: RequestView, target: FileTarget, root: Root): Representation {
+function chooseCoding(
+  request: RequestView,
+  target: FileTarget,
+  options: FileResponseOptions,
+): Representation {
+  const identity = { file: target, coding: null, onTheFly: false };
   const accepted = acceptedEncodings(request.headers.get("accept-encoding"), CODINGS);
+  if (accepted.length === 0) return identity;
+  const [dir, name] = splitLast(target.path);
+  const names = options.cache.namesIn(dir);
   for (const coding of accepted) {
-    const sibling = siblingFile(root, target.path, SIBLING_SUFFIX[coding]);
+    const suffix = SIBLING_SUFFIX[coding];
+    // Not in the directory's listing: absent, known without the exception a failed look costs.
+    if (names !== null && !names.has(name + suffix)) continue;
+    const sibling = siblingFile(options.root, target.path + suffix);
     if (sibling) return { file: sibling, coding, onTheFly: false };
   }
-  if (accepted.length > 0 && target.info.size >= MIN_COMPRESS_SIZE) {
+  if (target.info.size >= MIN_COMPRESS_SIZE) {
     return { file: target, coding: accepted[0], onTheFly: true };
   }
-  return { file: target, coding: null, onTheFly: false };
+  return identity;
 }
 
 /** A precompressed sibling that exists, is a regular file and is inside the root; else null. */
-function siblingFile(root: Root, path: string, suffix: string): FileTarget | null {
+function siblingFile(root: Root, path: string): FileTarget | null {
   try {
-    const resolved = resolvePath(root, path + suffix);
+    const resolved = resolvePath(root, path);
     if (!resolved) return null;
     const info = Deno.statSync(resolved.real);
     return info.isFile ? { path: resolved.real, info } : null;

@@ -116,6 +116,14 @@ export function resolvePath(root: Root, path: string): Resolved | null {
   return confine(root, Deno.realPathSync(path));
 }
 
+/** An absolute path's directory and last name (`dirname` and `basename`, no trailing separator). */
+export function splitLast(path: string): [dir: string, name: string] {
+  const at = path.lastIndexOf(sep);
+  const dir = path.slice(0, at);
+  // "/x" is in "/", and "C:\x" in "C:\" (not "C:", the current directory of drive C).
+  return [dir === "" || dir.endsWith(":") ? dir + sep : dir, path.slice(at + 1)];
+}
+
 /** `base` (a real path) joined with names below it, which contain no separator. */
 export function joinBelow(base: string, segments: readonly string[]): string {
   return (base.endsWith(sep) ? base : base + sep) + segments.join(sep);
