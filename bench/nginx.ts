@@ -36,9 +36,11 @@ http {
   default_type application/octet-stream;
 
   # The settings Debian's stock nginx.conf ships with: the nginx a user would actually deploy.
+  # Its gzip is on with the default types (text/html) and level (1), compressing every response.
   sendfile on;
   tcp_nopush on;
   tcp_nodelay on;
+  gzip on;
 
   # sockserve runs with --log off; writing an access log would be a handicap only nginx pays.
   access_log off;

@@ -101,8 +101,9 @@ function options(argv: string[]): Options | null {
 
 /** The files the static scenarios serve: random bytes, so no layer can compress them away. */
 async function writeStaticFiles(dir: string): Promise<void> {
-  const chunk = crypto.getRandomValues(new Uint8Array(64 * 1024));
+  const random = crypto.getRandomValues(new Uint8Array(64 * 1024));
   for (const [name, size] of Object.entries(STATIC_FILES)) {
+    const chunk = name.endsWith(".html") ? pageText(size) : random;
     using file = await Deno.open(`${dir}/${name}`, { write: true, create: true, truncate: true });
     for (let written = 0; written < size;) {
       written += await file.write(chunk.subarray(0, Math.min(chunk.length, size - written)));
@@ -110,6 +111,24 @@ async function writeStaticFiles(dir: string): Promise<void> {
   }
   // nginx's workers run as "nobody" when the benchmark runs as root.
   await Deno.chmod(dir, 0o755);
+}
+
+/** An HTML page of `size` bytes that compresses about as well as a real one (to about a third). */
+function pageText(size: number): Uint8Array {
+  const words = ("server socket request response header body stream buffer parse encode field " +
+    "value method target status length chunk connection timeout keep alive close file path " +
+    "root cache stat index page link style script image font data query host port address " +
+    "worker signal listen accept bind read write flush queue limit error retry proxy client")
+    .split(" ");
+  let seed = 0x2545f491;
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % words.length;
+  let html = '<!doctype html>\n<html lang="en">\n<head><title>sockserve</title></head>\n<body>\n';
+  for (let i = 0; html.length < size; i++) {
+    let sentence = "";
+    for (let w = 0; w < 14; w++) sentence += `${words[next()]} `;
+    html += `<section id="s${i}"><h2>${words[next()]} ${i}</h2><p>${sentence}</p></section>\n`;
+  }
+  return new TextEncoder().encode(html.slice(0, size));
 }
 
 /** Servers running right now, so that Ctrl-C can stop them before exiting. */

@@ -121,6 +121,19 @@ export const SCENARIOS: Scenario[] = [
     baseline: "nginx",
   },
   {
+    id: "static-gzip",
+    title: "16 KiB HTML page, gzip asked for as browsers do, keep-alive, 100 connections",
+    measures:
+      "content coding: compressing each response (nginx, at level 1) or a coded copy kept in memory",
+    kind: "static",
+    path: "/page.html",
+    connections: 100,
+    headers: ["Accept-Encoding: gzip"],
+    metric: "rps",
+    peers: STATIC_PEERS,
+    baseline: "nginx",
+  },
+  {
     id: "download-100m",
     title: "100 MiB download, 1 connection (MiB/s)",
     measures: "streaming throughput of one large response, and the memory it takes",
@@ -202,9 +215,13 @@ export const TARGETS: Target[] = [
   },
 ];
 
-/** Files the static scenarios serve, written once per benchmark run. */
+/**
+ * Files the static scenarios serve, written once per benchmark run: random bytes for `.bin` (no
+ * coding shrinks them), text for `.html`.
+ */
 export const STATIC_FILES: Record<string, number> = {
   "1k.bin": 1024,
   "1m.bin": 1024 * 1024,
   "100m.bin": 100 * 1024 * 1024,
+  "page.html": 16 * 1024,
 };
