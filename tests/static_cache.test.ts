@@ -1,6 +1,6 @@
 /** The file server's cache of resolutions and small files: a changed file is served changed at once. */
 import assert from "node:assert/strict";
-import { FileCache } from "../src/static/cache.ts";
+import { FileCache, foldName, Listing } from "../src/static/cache.ts";
 import { fileAnswer, type FileResponseOptions } from "../src/static/file_response.ts";
 import { loadTypes } from "../src/static/mime.ts";
 import { openRoot } from "../src/static/path.ts";
@@ -239,4 +239,40 @@ Deno.test("cache: a directory replaced by a symlink out of the root is refused a
     assert.equal(response.status, 404, target);
     assert.ok(!response.body.includes("secret"), target);
   }
+});
+
+Deno.test("foldName: folds at least what any file system takes for the same name", () => {
+  const same: [string, string][] = [
+    ["index.html", "INDEX.HTML"],
+    ["Straße.txt", "STRASSE.TXT"], // case-insensitive file systems fold ß with ss
+    ["caf\u00e9", "cafe\u0301"], // composed and decomposed é (macOS stores the latter)
+    ["\ufb01le", "file"], // the "fi" ligature
+    ["\u212a", "k"], // the Kelvin sign
+    ["İstanbul", "istanbul"],
+  ];
+  for (const [a, b] of same) assert.equal(foldName(a), foldName(b), `${a} ~ ${b}`);
+  assert.notEqual(foldName("a.txt"), foldName("b.txt"));
+  const listing = new Listing(["Readme.md", "caf\u00e9.html", "a.txt"]);
+  assert.ok(listing.mayHave("Readme.md"));
+  assert.ok(listing.mayHave("README.MD"));
+  assert.ok(listing.mayHave("cafe\u0301.html"));
+  assert.ok(!listing.mayHave("favicon.ico"));
+  assert.ok(!listing.mayHave("a.txt.gz"));
+});
+
+Deno.test("cache: a missing file is 404 from the directory's listing, and served once it is there", async () => {
+  await using s = await site({ files: { "a.txt": "a", "docs/b.txt": "b" } });
+  for (const dir of [s.root, `${s.root}/docs`]) await Deno.utime(dir, OLD, OLD);
+  for (const target of ["/favicon.ico", "/docs/favicon.ico", "/nope/deeper/x.txt", "/a.txt/x"]) {
+    for (let i = 0; i < 2; i++) assert.equal((await s.request(target)).status, 404, target);
+  }
+  assert.equal((await s.request("/docs/b.txt")).body, "b");
+  await Deno.writeTextFile(`${s.root}/docs/favicon.ico`, "icon");
+  // The directory changed and looks settled again (as after a copy that keeps times).
+  await Deno.utime(`${s.root}/docs`, LATER, LATER);
+  assert.equal((await s.request("/docs/favicon.ico")).body, "icon");
+  await Deno.mkdir(`${s.root}/nope`);
+  await Deno.writeTextFile(`${s.root}/nope/x.txt`, "x");
+  await Deno.utime(s.root, LATER, LATER);
+  assert.equal((await s.request("/nope/x.txt")).body, "x");
 });

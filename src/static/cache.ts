@@ -28,7 +28,7 @@ const MAX_CACHED_PATHS = 4096;
  */
 const SETTLE_MS = 2000;
 
-/** Directories with more entries than this are not listed (see `namesIn`): memory stays bounded. */
+/** Directories with more entries than this are not listed (see `listingOf`). */
 const MAX_LISTED_ENTRIES = 4096;
 
 interface PathEntry {
@@ -53,8 +53,8 @@ export class FileCache {
   #bytesHeld = 0;
   /** Larger files requested once, with the `stat` of that time: kept if asked for again. */
   #candidates = new Map<string, Deno.FileInfo>();
-  /** The names in directories, by real path, with the `stat` they were listed after. */
-  #listings = new Map<string, { info: Deno.FileInfo; names: Set<string> | null }>();
+  /** Directories' listings, by real path, with the `stat` they were listed after. */
+  #listings = new Map<string, { info: Deno.FileInfo; listing: Listing | null }>();
 
   /**
    * `resolveInRoot` and a `stat` of where it leads, remembered for regular files and directories.
@@ -62,6 +62,12 @@ export class FileCache {
    * or directory. Throws the file system's errors, as resolveInRoot and stat do.
    */
   resolve(root: Root, segments: readonly string[]): PathEntry | null {
+    const found = this.#find(root, segments);
+    return found === ABSENT ? null : found;
+  }
+
+  /** `resolve`, telling a path that its directory's listing shows absent (`ABSENT`) apart. */
+  #find(root: Root, segments: readonly string[]): PathEntry | null | typeof ABSENT {
     const candidate = candidatePath(root, segments);
     const known = this.#paths.get(candidate);
     if (known !== undefined) {
@@ -69,6 +75,7 @@ export class FileCache {
       if (sameFile(known.info, info)) return known;
       this.#paths.delete(candidate);
     }
+    if (this.#listedAbsent(root, segments)) return ABSENT;
     const resolved = resolveInRoot(root, segments);
     if (resolved === null) return null;
     const entry = { resolved, info: Deno.statSync(resolved.real) };
@@ -80,14 +87,34 @@ export class FileCache {
   }
 
   /**
-   * The names in the directory `dir` (a real path), as listed when it was last seen with the same
-   * `stat` and settled; null when that cannot be known (not a directory, changed too recently, too
-   * many entries). Looking for a file that is not there costs Deno an exception (about 15 µs); a
-   * listing answers for a whole directory with one `stat`. For precompressed siblings, which most
-   * files do not have: a listing that missed one could only make the server compress the original
-   * itself, never send other bytes.
+   * Whether nothing can be at `segments`, by the listing of the directory above (found through
+   * this cache): the lookup that would find nothing costs Deno an exception, about 15 µs, and a
+   * site's missing files (favicon.ico, scanners' guesses) are asked for all the time. A directory
+   * above that cannot be listed, or is not there, leaves the answer to the lookup itself.
    */
-  namesIn(dir: string): ReadonlySet<string> | null {
+  #listedAbsent(root: Root, segments: readonly string[]): boolean {
+    // Deep paths are looked up directly: each level here is a call, and the stack is finite.
+    if (segments.length === 0 || segments.length > MAX_LISTED_DEPTH) return false;
+    let parent: PathEntry | null | typeof ABSENT;
+    try {
+      parent = this.#find(root, segments.slice(0, -1));
+    } catch {
+      return false; // the lookup will meet the same error, and report it
+    }
+    if (parent === ABSENT) return true; // nothing above, so nothing here
+    // Refused (outside the root) or not a directory: the lookup decides, as it always did.
+    if (parent === null || !parent.info.isDirectory) return false;
+    const listing = this.listingOf(parent.resolved.real);
+    return listing !== null && !listing.mayHave(segments[segments.length - 1]);
+  }
+
+  /**
+   * The listing of the directory `dir` (a real path), as made when it was last seen with the same
+   * `stat` and settled; null when that cannot be known (not a directory, changed too recently, too
+   * many entries). One `stat` of the directory answers for all its names, where a lookup of a name
+   * that is not there throws.
+   */
+  listingOf(dir: string): Listing | null {
     let info: Deno.FileInfo;
     try {
       info = Deno.statSync(dir);
@@ -96,21 +123,16 @@ export class FileCache {
     }
     // A directory changed within its timestamp's resolution could change again unseen.
     if (!info.isDirectory || !isSettled(info)) return null;
-    let listing = this.#listings.get(dir);
-    if (listing === undefined || !sameFile(listing.info, info)) {
-      let names: Set<string> | null = new Set();
-      for (const entry of Deno.readDirSync(dir)) {
-        if (names.size >= MAX_LISTED_ENTRIES) {
-          names = null; // remembered as "not known"
-          break;
-        }
-        names.add(entry.name);
-      }
-      listing = { info, names };
+    let known = this.#listings.get(dir);
+    if (known === undefined || !sameFile(known.info, info)) {
+      const names: string[] = [];
+      for (const entry of Deno.readDirSync(dir)) names.push(entry.name);
+      // Remembered as "not known" when too large: memory stays bounded.
+      known = { info, listing: names.length > MAX_LISTED_ENTRIES ? null : new Listing(names) };
       this.#listings.delete(dir);
-      remember(this.#listings, dir, listing, MAX_CACHED_PATHS);
+      remember(this.#listings, dir, known, MAX_CACHED_PATHS);
     }
-    return listing.names;
+    return known.listing;
   }
 
   /**
@@ -188,6 +210,42 @@ export class FileCache {
     this.#bytes.delete(path);
     this.#bytesHeld -= entry.bytes.length;
   }
+}
+
+/** What `#find` answers for a path that a listing shows absent. */
+const ABSENT: unique symbol = Symbol("absent");
+
+/** Paths deeper than this are not checked against listings (see `#listedAbsent`). */
+const MAX_LISTED_DEPTH = 32;
+
+/**
+ * The names in a directory, compared as loosely as any file system might: "A.txt" and "a.txt"
+ * are one file on macOS and Windows, and so are "é" composed and decomposed. A name is only
+ * reported absent when no entry could be it, so the listing never contradicts the file system.
+ */
+export class Listing {
+  #exact: Set<string>;
+  #folded = new Set<string>();
+
+  constructor(names: readonly string[]) {
+    this.#exact = new Set(names);
+    for (const name of names) this.#folded.add(foldName(name));
+  }
+
+  /** False when no entry of the directory can be `name`. */
+  mayHave(name: string): boolean {
+    return this.#exact.has(name) || this.#folded.has(foldName(name));
+  }
+}
+
+/**
+ * A name with case, accents and compatibility forms folded away: coarser than any file system's
+ * own comparison (upper- then lower-casing folds "ß" with "ss", as case-insensitive ones do).
+ */
+export function foldName(name: string): string {
+  // deno-lint-ignore no-control-regex
+  if (/^[\x00-\x7f]*$/.test(name)) return name.toLowerCase();
+  return name.normalize("NFKD").replace(/\p{M}/gu, "").toUpperCase().toLowerCase();
 }
 
 /** Whether a file was last modified long enough ago for its bytes to be kept (see SETTLE_MS). */

@@ -242,11 +242,11 @@ function chooseCoding(
   const accepted = acceptedEncodings(request.headers.get("accept-encoding"), CODINGS);
   if (accepted.length === 0) return identity;
   const [dir, name] = splitLast(target.path);
-  const names = options.cache.namesIn(dir);
+  const listing = options.cache.listingOf(dir);
   for (const coding of accepted) {
     const suffix = SIBLING_SUFFIX[coding];
     // Not in the directory's listing: absent, known without the exception a failed look costs.
-    if (names !== null && !names.has(name + suffix)) continue;
+    if (listing !== null && !listing.mayHave(name + suffix)) continue;
     const sibling = siblingFile(options.root, target.path + suffix);
     if (sibling) return { file: sibling, coding, onTheFly: false };
   }
