@@ -276,3 +276,25 @@ Deno.test("cache: a missing file is 404 from the directory's listing, and served
   await Deno.utime(s.root, LATER, LATER);
   assert.equal((await s.request("/nope/x.txt")).body, "x");
 });
+
+Deno.test("FileCache.listingOf: settled directories only, and a bound on the names kept", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sockserve-static-" });
+  try {
+    for (const sub of ["one", "two", "three"]) {
+      await Deno.mkdir(`${dir}/${sub}`);
+      for (const name of ["a", "b", "c"]) await Deno.writeTextFile(`${dir}/${sub}/${name}`, name);
+    }
+    const cache = new FileCache({ maxListedNames: 7 });
+    assert.equal(cache.listingOf(`${dir}/one`), null, "just written: not settled");
+    for (const sub of ["one", "two", "three"]) await Deno.utime(`${dir}/${sub}`, OLD, OLD);
+    for (const sub of ["one", "two", "three"]) {
+      const listing = cache.listingOf(`${dir}/${sub}`);
+      assert.ok(listing?.mayHave("a") && !listing.mayHave("d"), sub);
+      assert.ok(cache.listedNames <= 7, `${cache.listedNames} names kept`);
+    }
+    assert.equal(cache.listedNames, 6, "the oldest listing was dropped for the third");
+    assert.equal(cache.listingOf(`${dir}/one/a`), null, "a file has no listing");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

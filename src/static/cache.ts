@@ -30,6 +30,8 @@ const SETTLE_MS = 2000;
 
 /** Directories with more entries than this are not listed (see `listingOf`). */
 const MAX_LISTED_ENTRIES = 4096;
+/** Bound of the names kept in all listings together (some megabytes). */
+const MAX_LISTED_NAMES = 64 * 1024;
 
 interface PathEntry {
   resolved: Resolved;
@@ -55,6 +57,18 @@ export class FileCache {
   #candidates = new Map<string, Deno.FileInfo>();
   /** Directories' listings, by real path, with the `stat` they were listed after. */
   #listings = new Map<string, { info: Deno.FileInfo; listing: Listing | null }>();
+  #listedNames = 0;
+  #maxListedNames: number;
+
+  /** `maxListedNames` bounds the names kept in all directory listings together. */
+  constructor({ maxListedNames = MAX_LISTED_NAMES } = {}) {
+    this.#maxListedNames = maxListedNames;
+  }
+
+  /** The names kept in directory listings now. */
+  get listedNames(): number {
+    return this.#listedNames;
+  }
 
   /**
    * `resolveInRoot` and a `stat` of where it leads, remembered for regular files and directories.
@@ -129,10 +143,27 @@ export class FileCache {
       for (const entry of Deno.readDirSync(dir)) names.push(entry.name);
       // Remembered as "not known" when too large: memory stays bounded.
       known = { info, listing: names.length > MAX_LISTED_ENTRIES ? null : new Listing(names) };
-      this.#listings.delete(dir);
-      remember(this.#listings, dir, known, MAX_CACHED_PATHS);
+      this.#keepListing(dir, known);
     }
     return known.listing;
+  }
+
+  /** Keeps a listing, dropping the oldest ones past the bounds on directories and names. */
+  #keepListing(dir: string, known: { info: Deno.FileInfo; listing: Listing | null }): void {
+    const sizeOf = (entry?: { listing: Listing | null }) => entry?.listing?.size ?? 0;
+    this.#listedNames -= sizeOf(this.#listings.get(dir));
+    this.#listings.delete(dir);
+    while (
+      this.#listings.size > 0 &&
+      (this.#listings.size >= MAX_CACHED_PATHS ||
+        this.#listedNames + sizeOf(known) > this.#maxListedNames)
+    ) {
+      const [oldest, entry] = this.#listings.entries().next().value!;
+      this.#listedNames -= sizeOf(entry);
+      this.#listings.delete(oldest);
+    }
+    this.#listings.set(dir, known);
+    this.#listedNames += sizeOf(known);
   }
 
   /**
@@ -230,6 +261,11 @@ export class Listing {
   constructor(names: readonly string[]) {
     this.#exact = new Set(names);
     for (const name of names) this.#folded.add(foldName(name));
+  }
+
+  /** How many names the directory had. */
+  get size(): number {
+    return this.#exact.size;
   }
 
   /** False when no entry of the directory can be `name`. */
