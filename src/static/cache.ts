@@ -135,8 +135,9 @@ export class FileCache {
     } catch {
       return null;
     }
-    // A directory changed within its timestamp's resolution could change again unseen.
-    if (!info.isDirectory || !isSettled(info)) return null;
+    // A directory changed within its timestamp's resolution could change again unseen; one
+    // without an inode number (Windows) could not be told from another (see `sameFile`).
+    if (!info.isDirectory || !isSettled(info) || info.ino === null) return null;
     let known = this.#listings.get(dir);
     if (known === undefined || !sameFile(known.info, info)) {
       const names: string[] = [];
