@@ -214,6 +214,42 @@ Deno.test("fileAnswer: a coded body, once sent whole, is kept and answers the ne
   }
 });
 
+Deno.test("fileAnswer: the coded copy of a larger file is kept from its second request", async () => {
+  await loadTypes();
+  const dir = await Deno.makeTempDir({ prefix: "sockserve-static-" });
+  try {
+    const path = `${dir}/big.js`;
+    const big = text(200_000, "big.js"); // larger than what is kept from a first request
+    await Deno.writeTextFile(path, big);
+    await Deno.utime(path, OLD, OLD);
+    const options: FileResponseOptions = {
+      root: openRoot(dir, false),
+      compress: true,
+      cacheControl: null,
+      cache: new FileCache(),
+      commonFields: [],
+      sharedFields: new WeakMap(),
+    };
+    const view = {
+      method: "GET",
+      pathname: "/big.js",
+      search: "",
+      headers: new Headers({ "accept-encoding": "gzip" }),
+    };
+    const stat = Deno.statSync(path);
+    const kinds: (string | undefined)[] = [];
+    for (let i = 0; i < 3; i++) {
+      const answer = fileAnswer(view, { path, info: stat }, options);
+      kinds.push(answer.body?.kind);
+      const coded = answer.body?.kind === "bytes" ? answer.body.bytes : await readAnswer(answer);
+      assert.equal(decode(gunzipSync(coded)), big);
+    }
+    assert.deepEqual(kinds, ["stream", "stream", "bytes"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 /** The whole body of a streamed answer. */
 async function readAnswer(answer: Answer): Promise<Uint8Array> {
   if (answer.body?.kind !== "stream") throw new Error("not a streamed answer");

@@ -53,7 +53,7 @@ export class FileCache {
   #paths = new Map<string, PathEntry>();
   #bytes = new Map<string, BytesEntry>();
   #bytesHeld = 0;
-  /** Larger files requested once, with the `stat` of that time: kept if asked for again. */
+  /** Larger files (or coded copies) asked for once, with the `stat` of that time. */
   #candidates = new Map<string, Deno.FileInfo>();
   /** Directories' listings, by real path, with the `stat` they were listed after. */
   #listings = new Map<string, { info: Deno.FileInfo; listing: Listing | null }>();
@@ -182,14 +182,11 @@ export class FileCache {
     if (known !== null) return known;
     const settled = isSettled(info);
     if (info.size > WHOLE_READ_LIMIT) {
-      const seen = this.#candidates.get(path);
-      this.#candidates.delete(path);
-      const again = seen !== undefined && sameFile(seen, info);
-      if (!settled || info.size > MAX_CACHED_FILE_BYTES) return null;
-      if (!again) {
-        remember(this.#candidates, path, info, MAX_CACHED_PATHS);
+      if (!settled || info.size > MAX_CACHED_FILE_BYTES) {
+        this.#candidates.delete(path);
         return null;
       }
+      if (!this.#askedBefore(path, info)) return null;
     }
     const bytes = readWhole();
     if (settled && bytes.length === info.size && info.size <= MAX_CACHED_FILE_BYTES) {
@@ -208,15 +205,30 @@ export class FileCache {
 
   /**
    * Keeps the file's bytes in a content coding, made while answering a request, so that the next
-   * requests are answered without compressing again: a settled file only, up to the size of kept
-   * files. `info` is the `stat` the bytes were made after.
+   * requests are answered without compressing again. The rules of `bytesOf`: a settled file, up
+   * to the size of kept files, and one larger than `WHOLE_READ_LIMIT` from its second request.
+   * `info` is the `stat` the bytes were made after.
    */
   keepCoded(path: string, info: Deno.FileInfo, coding: string, bytes: Uint8Array<ArrayBuffer>) {
     if (!isSettled(info) || bytes.length > MAX_CACHED_FILE_BYTES) return;
     const key = codedKey(path, coding);
+    if (info.size > WHOLE_READ_LIMIT && !this.#askedBefore(key, info)) return;
     const known = this.#bytes.get(key);
     if (known !== undefined) this.#forget(key, known);
     this.#keep(key, { info, bytes });
+  }
+
+  /**
+   * Whether the same unchanged file was asked for under `key` before: larger files are kept from
+   * their second request, so that files asked for once never push out hot ones. Remembers this
+   * request for the next.
+   */
+  #askedBefore(key: string, info: Deno.FileInfo): boolean {
+    const seen = this.#candidates.get(key);
+    this.#candidates.delete(key);
+    if (seen !== undefined && sameFile(seen, info)) return true;
+    remember(this.#candidates, key, info, MAX_CACHED_PATHS);
+    return false;
   }
 
   /** The bytes kept under `key` if they were made from this very file; they move to the back. */
