@@ -168,27 +168,10 @@ Deno.test("precompressed siblings: one added to a directory already listed is se
 });
 
 Deno.test("fileAnswer: a coded body, once sent whole, is kept and answers the next requests", async () => {
-  await loadTypes();
   const dir = await Deno.makeTempDir({ prefix: "sockserve-static-" });
   try {
     const path = `${dir}/app.js`;
-    await Deno.writeTextFile(path, APP);
-    await Deno.utime(path, OLD, OLD);
-    const options: FileResponseOptions = {
-      root: openRoot(dir, false),
-      compress: true,
-      cacheControl: null,
-      cache: new FileCache(),
-      commonFields: [],
-      sharedFields: new WeakMap(),
-    };
-    const view = {
-      method: "GET",
-      pathname: "/app.js",
-      search: "",
-      headers: new Headers({ "accept-encoding": "gzip" }),
-    };
-    const answer = (info: Deno.FileInfo) => fileAnswer(view, { path, info }, options);
+    const answer = await gzipAnswers(path, APP);
     const stat = Deno.statSync(path);
     const first = answer(stat);
     assert.equal(first.body?.kind, "stream", "coded on the fly");
@@ -215,31 +198,15 @@ Deno.test("fileAnswer: a coded body, once sent whole, is kept and answers the ne
 });
 
 Deno.test("fileAnswer: the coded copy of a larger file is kept from its second request", async () => {
-  await loadTypes();
   const dir = await Deno.makeTempDir({ prefix: "sockserve-static-" });
   try {
     const path = `${dir}/big.js`;
     const big = text(200_000, "big.js"); // larger than what is kept from a first request
-    await Deno.writeTextFile(path, big);
-    await Deno.utime(path, OLD, OLD);
-    const options: FileResponseOptions = {
-      root: openRoot(dir, false),
-      compress: true,
-      cacheControl: null,
-      cache: new FileCache(),
-      commonFields: [],
-      sharedFields: new WeakMap(),
-    };
-    const view = {
-      method: "GET",
-      pathname: "/big.js",
-      search: "",
-      headers: new Headers({ "accept-encoding": "gzip" }),
-    };
+    const answerTo = await gzipAnswers(path, big);
     const stat = Deno.statSync(path);
     const kinds: (string | undefined)[] = [];
     for (let i = 0; i < 3; i++) {
-      const answer = fileAnswer(view, { path, info: stat }, options);
+      const answer = answerTo(stat);
       kinds.push(answer.body?.kind);
       const coded = answer.body?.kind === "bytes" ? answer.body.bytes : await readAnswer(answer);
       assert.equal(decode(gunzipSync(coded)), big);
@@ -249,6 +216,32 @@ Deno.test("fileAnswer: the coded copy of a larger file is kept from its second r
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/**
+ * Writes `content` to `path` (settled, so that its coded copy may be kept), and returns a file
+ * server's answer to a GET of it that accepts gzip, for a given `stat` of it.
+ */
+async function gzipAnswers(path: string, content: string) {
+  await loadTypes();
+  await Deno.writeTextFile(path, content);
+  await Deno.utime(path, OLD, OLD);
+  const [dir, name] = [path.slice(0, path.lastIndexOf("/")), path.slice(path.lastIndexOf("/"))];
+  const options: FileResponseOptions = {
+    root: openRoot(dir, false),
+    compress: true,
+    cacheControl: null,
+    cache: new FileCache(),
+    commonFields: [],
+    sharedFields: new WeakMap(),
+  };
+  const view = {
+    method: "GET",
+    pathname: name,
+    search: "",
+    headers: new Headers({ "accept-encoding": "gzip" }),
+  };
+  return (info: Deno.FileInfo): Answer => fileAnswer(view, { path, info }, options);
+}
 
 /** The whole body of a streamed answer. */
 async function readAnswer(answer: Answer): Promise<Uint8Array> {
