@@ -87,6 +87,11 @@ export function fileAnswer(
   return fullAnswer(request, chosen, status, fields, options);
 }
 
+/** Sets the fields every answer gets, last, so that the configured ones replace the server's. */
+export function addCommonFields(headers: FieldList, options: FileResponseOptions): void {
+  for (const [name, value] of options.commonFields) headers.set(name, value);
+}
+
 /** Vary, and for a 200 the entity-tag and Cache-Control: the fields a 304 repeats. */
 function validatorFields(
   status: number,
@@ -166,7 +171,7 @@ function fullAnswer(
     const made = fields();
     made.set("content-length", String(length));
     if (!shareable) return made;
-    for (const [name, value] of options.commonFields) made.set(name, value);
+    addCommonFields(made, options);
     options.sharedFields.set(key, made.freeze());
     return made;
   };

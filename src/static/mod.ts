@@ -16,7 +16,12 @@
  */
 import { type Answer, FieldList, type RequestView, withDirect } from "../direct.ts";
 import { FileCache } from "./cache.ts";
-import { fileAnswer, type FileResponseOptions, type FileTarget } from "./file_response.ts";
+import {
+  addCommonFields,
+  fileAnswer,
+  type FileResponseOptions,
+  type FileTarget,
+} from "./file_response.ts";
 import { LISTING_CSP, listingHtml, listingJson, prefersJson, readListing } from "./listing.ts";
 import { loadTypes, typesLoaded } from "./mime.ts";
 import { parseWeightedList } from "./negotiate.ts";
@@ -277,6 +282,6 @@ function commonFields(cors: boolean, configured: Headers): [string, string][] {
 function decorate(answer: Answer, settings: Settings): Answer {
   const headers = answer.headers;
   if (headers.frozen) return answer;
-  for (const [name, value] of settings.commonFields) headers.set(name, value);
+  addCommonFields(headers, settings);
   return answer;
 }
