@@ -41,7 +41,9 @@ function settle<A>(
   accepts: (value: unknown) => value is A,
 ): A | Promise<A> {
   if (accepts(value)) return value;
-  const error = new TypeError("the handler returned something that is not a Response");
+  const error = new TypeError(
+    "the handler returned something that is not a Response, or a Response already sent or read",
+  );
   return recover(error, onError, accepts);
 }
 
@@ -70,8 +72,13 @@ function withTimeout<A>(pending: Promise<A>, ms: number): Promise<A> {
   return Promise.race([pending, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * A `Response` that can still be sent. One whose body was used (read by the handler, or sent
+ * already: the same Response returned twice) cannot, and is a handler error, a 500, as under
+ * Deno.serve.
+ */
 export function isResponse(value: unknown): value is Response {
-  return value instanceof Response;
+  return value instanceof Response && !value.bodyUsed;
 }
 
 /** Bytes, not a string, so no content-type is added: the same answer Deno.serve gives. */

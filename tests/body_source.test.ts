@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileServer } from "../mod.ts";
-import { knownBody, labelBody } from "../src/body_source.ts";
-import { startServer } from "./helpers.ts";
+import { knownBody, labelBody, takeStaticBody } from "../src/body_source.ts";
+import { exchange, parseResponses, readToEnd, startServer, writeAllTo } from "./helpers.ts";
 
 /** 700 KiB of a repeating pattern: not a multiple of the reader's 256 KiB chunk. */
 function pattern(size: number): Uint8Array<ArrayBuffer> {
@@ -57,4 +57,97 @@ Deno.test("known bodies: a label no longer counts once the body was read", async
   assert.equal(knownBody(response)?.kind, "bytes");
   await response.text();
   assert.equal(knownBody(response), null);
+});
+
+const utf8 = new TextEncoder();
+
+/** Responses and the body `takeStaticBody` must give for each: null where only a stream can. */
+const STATIC_BODIES: [string, () => Response, string | number[] | null][] = [
+  ["a lone string (Deno builds its record lazily)", () => new Response("héllo ✓"), "héllo ✓"],
+  ["a string with an init", () => new Response("x", { status: 201, headers: { a: "b" } }), "x"],
+  ["an empty string", () => new Response(""), ""],
+  ["bytes", () => new Response(new Uint8Array([0, 1, 255])), [0, 1, 255]],
+  ["an ArrayBuffer", () => new Response(new Uint8Array([7, 8]).buffer), [7, 8]],
+  ["a DataView of part of a buffer", () => {
+    return new Response(new DataView(new Uint8Array([1, 2, 3, 4]).buffer, 1, 2));
+  }, [2, 3]],
+  ["URLSearchParams", () => new Response(new URLSearchParams({ q: "é" })), "q=%C3%A9"],
+  ["Response.json", () => Response.json({ a: [1] }), '{"a":[1]}'],
+  ["a ReadableStream", () => new Response(new ReadableStream()), null],
+  ["a Blob", () => new Response(new Blob(["blob"])), null],
+  ["FormData", () => {
+    const form = new FormData();
+    form.append("a", "1");
+    return new Response(form);
+  }, null],
+  ["no body", () => new Response(null, { status: 204 }), null],
+  ["a string whose stream was asked for", () => {
+    const response = new Response("x");
+    response.body;
+    return response;
+  }, null],
+  ["a clone of a string's Response", () => new Response("twin").clone(), "twin"],
+];
+
+for (const [name, make, expected] of STATIC_BODIES) {
+  Deno.test(`static bodies: ${name}`, () => {
+    const response = make();
+    const body = takeStaticBody(response);
+    const got = body instanceof Uint8Array ? [...body] : body;
+    assert.deepEqual(got, expected);
+    // Taken means used, as reading the stream would leave it; and a body is taken only once.
+    assert.equal(response.bodyUsed, expected !== null);
+    assert.equal(takeStaticBody(response), null);
+  });
+}
+
+Deno.test("static bodies: a body already read is not taken again", async () => {
+  const response = new Response("read");
+  assert.equal(await response.text(), "read");
+  assert.equal(takeStaticBody(response), null);
+});
+
+/** Pipelined answers made from strings and bytes: each must arrive whole and its own. */
+Deno.test("static bodies: a pipelined batch of string and byte bodies arrives byte-exact", async () => {
+  const bodies: Record<string, string | Uint8Array<ArrayBuffer>> = {
+    "/ascii": "plain text",
+    "/utf8": "ünïcødé ✓ 𝄞 ".repeat(50),
+    "/large": "L".repeat(40_000), // too large to encode in the shared buffer
+    "/medium": "m".repeat(5_000),
+    "/bytes": new Uint8Array(3000).map((_, i) => i & 0xff),
+  };
+  await using s = startServer((request) => {
+    const body = bodies[new URL(request.url).pathname];
+    return new Response(body, { headers: { "content-type": "application/octet-stream" } });
+  });
+  const paths = [...Object.keys(bodies), ...Object.keys(bodies).reverse()];
+  const batch = paths.map((path) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`).join("") +
+    "GET /ascii HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: s.port });
+  await writeAllTo(conn, utf8.encode(batch));
+  // One character per byte, so that Content-Length counts what the parser slices.
+  const latin1 = new TextDecoder("latin1");
+  const responses = parseResponses(latin1.decode(await readToEnd(conn)));
+  conn.close();
+  assert.equal(responses.length, paths.length + 1);
+  [...paths, "/ascii"].forEach((path, i) => {
+    const body = bodies[path];
+    assert.equal(responses[i].status, 200);
+    assert.equal(
+      responses[i].body,
+      latin1.decode(typeof body === "string" ? utf8.encode(body) : body),
+    );
+  });
+});
+
+Deno.test("static bodies: the same Response returned twice is a 500 the second time, as under Deno.serve", async () => {
+  const shared = new Response("once", { headers: { "content-type": "text/plain" } });
+  await using s = startServer(() => shared, {
+    onError: () => new Response("used", { status: 500 }),
+  });
+  const request = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  const [first] = parseResponses(await exchange(s.port, request));
+  assert.deepEqual([first.status, first.body], [200, "once"]);
+  const [second] = parseResponses(await exchange(s.port, request));
+  assert.deepEqual([second.status, second.body], [500, "used"]);
 });
