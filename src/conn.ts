@@ -32,10 +32,11 @@ import {
 import { dispatch, isResponse } from "./dispatch.ts";
 import {
   encodeChunk,
+  type EncodedFields,
   encodeError,
+  encodeFields,
   encodeHead,
   LAST_CHUNK,
-  parseDeclaredLength,
   type ResponseFraming,
   statusHasNoBody,
 } from "./encode.ts";
@@ -362,8 +363,17 @@ export class Connection {
     keepAlive: boolean,
   ): boolean | Promise<boolean> {
     const status = response.status;
+    let fields: EncodedFields;
+    try {
+      fields = encodeFields(response.headers);
+    } catch (error) {
+      // A header that would split the response: a 500 instead, and the body is not wanted.
+      streamReader(response)?.cancel().catch(() => {});
+      this.#queueFail(error, head.minor);
+      return false;
+    }
+    const declared = fields.declaredLength;
     let known = statusHasNoBody(status) ? null : knownBodyOf(response);
-    const declared = parseDeclaredLength(response.headers.get("content-length"));
     let framing: ResponseFraming;
     let body: Uint8Array | null = null;
     if (statusHasNoBody(status)) {
@@ -380,9 +390,9 @@ export class Connection {
       if (known?.kind === "bytes" && known.bytes.buffer === TEXT_SCRATCH.buffer) {
         known = { kind: "bytes", bytes: known.bytes.slice() };
       }
-      return this.#writeStreamed(head, response, known, declared, keepAlive);
+      return this.#writeStreamed(head, response, fields, known, keepAlive);
     }
-    if (!this.#queueHead(head, response, framing, keepAlive)) return false;
+    if (!this.#queueHead(head, response, fields, framing, keepAlive)) return false;
     if (body !== null) this.#writer.queue(body);
     return this.#writer.full ? this.#writer.flush().then(() => keepAlive) : keepAlive;
   }
@@ -391,10 +401,11 @@ export class Connection {
   async #writeStreamed(
     head: RequestHead,
     response: Response | Answer,
+    fields: EncodedFields,
     known: KnownBody | null,
-    declared: number | null,
     keepAlive: boolean,
   ): Promise<boolean> {
+    const declared = fields.declaredLength;
     const omitBody = head.method === "HEAD";
     const reader = known !== null ? knownReader(known, omitBody) : streamReader(response);
     try {
@@ -423,7 +434,7 @@ export class Connection {
         else framing = { kind: "close" };
       }
       if (framing.kind === "close") keepAlive = false;
-      if (!this.#queueHead(head, response, framing, keepAlive)) return false;
+      if (!this.#queueHead(head, response, fields, framing, keepAlive)) return false;
       if (omitBody || reader === null) return keepAlive;
       const written = this.#writeBody(reader, framing, ahead);
       const complete = written instanceof Promise ? await written : written;
@@ -433,10 +444,14 @@ export class Connection {
     }
   }
 
-  /** Queues the head; a header that would split the response queues a 500 instead (false). */
+  /**
+   * Queues the head; a reason phrase that would split the response, or a character a head cannot
+   * carry, queues a 500 instead (false).
+   */
   #queueHead(
     head: RequestHead,
     response: Response | Answer,
+    fields: EncodedFields,
     framing: ResponseFraming,
     keepAlive: boolean,
   ): boolean {
@@ -445,7 +460,7 @@ export class Connection {
         head.minor,
         response.status,
         response instanceof Response ? response.statusText : "",
-        response.headers,
+        fields,
         framing,
         !keepAlive,
       ));

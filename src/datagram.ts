@@ -49,8 +49,8 @@ import { findHeadEnd, incompleteHeadError, parseHead, type RequestHead } from ".
 import { ChunkedDecoder, requestFraming } from "./decode.ts";
 import {
   encodeError,
+  encodeFields,
   encodeHead,
-  parseDeclaredLength,
   type ResponseFraming,
   statusHasNoBody,
 } from "./encode.ts";
@@ -415,27 +415,25 @@ class DatagramListener implements DatagramServer {
   /** The whole response as one datagram, or the 500 that says why it cannot be. */
   async #encode(head: RequestHead, response: Response): Promise<Uint8Array> {
     const status = response.status;
+    const fields = encodeFields(response.headers);
+    const declared = fields.declaredLength;
     let body = EMPTY;
     let framing: ResponseFraming;
     if (statusHasNoBody(status)) {
       response.body?.cancel().catch(() => {});
-      const declared = parseDeclaredLength(response.headers.get("content-length"));
       framing = status === 304 && declared !== null
         ? { kind: "length", length: declared }
         : { kind: "none" };
+    } else if (head.method === "HEAD" && (response.body === null || declared !== null)) {
+      response.body?.cancel().catch(() => {});
+      framing = { kind: "length", length: declared ?? 0 };
     } else {
-      const declared = parseDeclaredLength(response.headers.get("content-length"));
-      if (head.method === "HEAD" && (response.body === null || declared !== null)) {
-        response.body?.cancel().catch(() => {});
-        framing = { kind: "length", length: declared ?? 0 };
-      } else {
-        body = await readUpTo(response.body, this.#maxDatagramBytes);
-        framing = { kind: "length", length: body.length };
-        if (head.method === "HEAD") body = EMPTY;
-      }
+      body = await readUpTo(response.body, this.#maxDatagramBytes);
+      framing = { kind: "length", length: body.length };
+      if (head.method === "HEAD") body = EMPTY;
     }
     const headBytes = encoder.encode(
-      encodeHead(1, status, response.statusText, response.headers, framing, false),
+      encodeHead(1, status, response.statusText, fields, framing, false),
     );
     const size = headBytes.length + body.length;
     if (size > this.#maxDatagramBytes) throw tooLarge(size, this.#maxDatagramBytes);

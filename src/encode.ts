@@ -101,15 +101,28 @@ export interface EncodedFields {
   lines: string;
   /** Whether the handler set its own Date. */
   hasDate: boolean;
+  /**
+   * The Content-Length the handler declared, if it is a plain number (it is left out of `lines`:
+   * the engine writes its own from the framing it decides, and checks the body against this).
+   */
+  declaredLength: number | null;
 }
 
 /**
- * Checks and encodes a handler's header fields. Throws `HttpError(500)` if a name or value could
- * split the response: the Headers class refuses most, but a `Response` subclass might not.
+ * Checks and encodes a handler's header fields, in the one pass over them that a response needs.
+ * Throws `HttpError(500)` if a name or value could split the response: the Headers class refuses
+ * most, but a `Response` subclass might not. A `FieldList`'s encoding is kept on it: a list shared
+ * by many answers is encoded once.
  */
 export function encodeFields(headers: HeaderFields): EncodedFields {
+  if (headers instanceof FieldList) return headers.encoded ??= encodeEach(headers);
+  return encodeEach(headers);
+}
+
+function encodeEach(headers: HeaderFields): EncodedFields {
   let lines = "";
   let hasDate = false;
+  let contentLength: string | null = null;
   headers.forEach((value, name) => {
     if (!TOKEN.test(name)) {
       throw new HttpError(500, `invalid response header name ${JSON.stringify(name)}`);
@@ -118,23 +131,26 @@ export function encodeFields(headers: HeaderFields): EncodedFields {
       throw new HttpError(500, `response header ${JSON.stringify(name)} contains CR, LF or NUL`);
     }
     const lower = name.toLowerCase();
+    if (lower === "content-length") {
+      // Repeated, the values are combined as `Headers.get` would: "5, 5" is not a plain number.
+      contentLength = contentLength === null ? value : `${contentLength}, ${value}`;
+    }
     if (ENGINE_FIELDS.has(lower)) return;
     if (lower === "date") hasDate = true;
     lines += `${name}: ${value}\r\n`;
   });
-  return { lines, hasDate };
+  return { lines, hasDate, declaredLength: parseDeclaredLength(contentLength) };
 }
 
 /**
- * Serializes the status line and header block. Throws `HttpError(500)` if a header (see
- * `encodeFields`) or a custom reason phrase could split the response. A `FieldList`'s lines are
- * kept on it: a list shared by many answers is encoded once.
+ * Serializes the status line and the header block around `fields` (see `encodeFields`). Throws
+ * `HttpError(500)` if a custom reason phrase could split the response.
  */
 export function encodeHead(
   minor: number,
   status: number,
   statusText: string,
-  headers: HeaderFields,
+  fields: EncodedFields,
   framing: ResponseFraming,
   close: boolean,
 ): string {
@@ -142,9 +158,6 @@ export function encodeHead(
   if (UNSAFE_IN_FIELD.test(reason)) {
     throw new HttpError(500, "reason phrase contains CR, LF or NUL");
   }
-  const fields = headers instanceof FieldList
-    ? headers.encoded ??= encodeFields(headers)
-    : encodeFields(headers);
   let head = `HTTP/1.${minor} ${status} ${reason}\r\n${fields.lines}`;
   if (!fields.hasDate) head += `date: ${httpDate()}\r\n`;
   if (framing.kind === "length") head += `content-length: ${framing.length}\r\n`;
@@ -155,7 +168,7 @@ export function encodeHead(
 }
 
 /** A Content-Length set by a handler: used only if it is a plain number. */
-export function parseDeclaredLength(value: string | null): number | null {
+function parseDeclaredLength(value: string | null): number | null {
   return value !== null && /^[0-9]{1,15}$/.test(value) ? Number(value) : null;
 }
 
@@ -194,7 +207,7 @@ export function encodeError(minor: number, error: HttpError, close: boolean): Ui
     minor,
     error.status,
     "",
-    ERROR_FIELDS,
+    encodeFields(ERROR_FIELDS),
     { kind: "length", length: body.length },
     close,
   );

