@@ -207,3 +207,36 @@ Deno.test("queueLatin1 writes one byte per character, ASCII or not, and refuses 
     assert.deepEqual(written, [0x3c, ...inner, 0x3e], JSON.stringify(text).slice(0, 40));
   }
 });
+
+Deno.test("once every buffered byte is taken, the next read gets the whole buffer", async () => {
+  // A client that sends one small request at a time (or a pipelined batch): each read must be
+  // offered the whole buffer, not the tail left after the items before it.
+  const item = "GET / HTTP/1.1\r\n\r\n";
+  const room: number[] = [];
+  const data = encoder.encode(item.repeat(40));
+  let off = 0;
+  const reader = new BufferedReader({
+    read(p) {
+      room.push(p.length);
+      if (off >= data.length) return Promise.resolve(null);
+      p.set(data.subarray(off, off + item.length));
+      off += item.length;
+      return Promise.resolve(item.length);
+    },
+  }, 64);
+  const headEnd = encoder.encode("\r\n\r\n");
+  const takers: (() => Promise<boolean>)[] = [
+    async () => (await reader.readUntil(headEnd, 1000)).status === "found",
+    async () => (await reader.readFull(item.length)).status === "full",
+    async () => (await reader.readSome(item.length)) !== null,
+    async () => {
+      await reader.fill();
+      return reader.takeMatch((buf, _start, from, to) => {
+        const at = indexOfSequence(buf, headEnd, from, to);
+        return at === -1 ? -1 : at + headEnd.length;
+      }, 1000) !== null;
+    },
+  ];
+  for (let i = 0; i < 40; i++) assert.ok(await takers[i % takers.length](), `item ${i}`);
+  assert.deepEqual(new Set(room), new Set([64]), `reads were offered ${room.join(" ")} bytes`);
+});
