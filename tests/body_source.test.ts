@@ -151,3 +151,27 @@ Deno.test("static bodies: the same Response returned twice is a 500 the second t
   const [second] = parseResponses(await exchange(s.port, request));
   assert.deepEqual([second.status, second.body], [500, "used"]);
 });
+
+Deno.test("static bodies: a declared Content-Length is kept; a body longer is cut to it, a shorter one closes", async () => {
+  await using s = startServer((request) => {
+    const path = new URL(request.url).pathname;
+    const declared = path === "/longer" ? "3" : path === "/shorter" ? "10" : null;
+    return new Response(
+      path === "/next" ? "next" : "hello",
+      declared === null ? {} : { headers: { "content-length": declared } },
+    );
+  });
+  const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
+  const [longer, next] = parseResponses(
+    await exchange(
+      s.port,
+      get("/longer") + get("/next") +
+        "GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ),
+  );
+  assert.deepEqual([longer.headers.get("content-length"), longer.body], ["3", "hel"]);
+  assert.equal(next.body, "next", "the connection stays in step after the cut body");
+  // Fewer bytes than promised: the client must not take what follows for the rest of the body.
+  const text = await exchange(s.port, get("/shorter") + get("/next"));
+  assert.match(text, /^HTTP\/1\.1 200 OK\r\n[^]*content-length: 10\r\n\r\nhello$/);
+});
