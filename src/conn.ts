@@ -17,7 +17,7 @@ import {
   parseHead,
   type RequestHead,
 } from "./parse.ts";
-import { type BodyFraming, IncomingBody, requestFraming } from "./decode.ts";
+import { type BodyFraming, IncomingBody, NO_BODY, requestFraming } from "./decode.ts";
 import { buildRequest, requestView } from "./request.ts";
 import { type Answer, type DirectHandler, isAnswer } from "./direct.ts";
 import {
@@ -85,6 +85,11 @@ export class Connection {
   #timeout = 0;
   /** Whether the armed timeout answers 408 (a request head was under way) before closing. */
   #answer408 = false;
+  /**
+   * The body of every request without one: it is done from the start and stays so (nothing reads
+   * it), so one per connection serves them all.
+   */
+  #noBody: IncomingBody;
   /** Requests whose handler was called on this connection. */
   requests = 0;
 
@@ -94,6 +99,7 @@ export class Connection {
     this.#ctx = ctx;
     this.#reader = new BufferedReader(conn);
     this.#writer = new BufferedWriter({ write: (bytes) => this.#timedWrite(bytes) });
+    this.#noBody = new IncomingBody(this.#reader, NO_BODY, NO_BODY_LIMITS, null);
     // Answers are gathered into whole writes already; Nagle would only hold back the last piece
     // of a streamed body (or a pipelined batch) waiting for an ACK.
     if (info.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
@@ -106,10 +112,26 @@ export class Connection {
       if (this.#ctx.proxyProtocol?.(this.info.remoteAddr) && !(await this.#readProxyHeader())) {
         return;
       }
+      const limits = this.#ctx.limits;
       let first = true;
       while (!this.#draining) {
-        // A pipelined head already buffered is taken without #readHead's promise.
-        const headBytes = this.#takeHead() ?? await this.#readHead(first);
+        if (this.#reader.buffered === 0) {
+          // Idle: the answers queued so far leave, then the next request's first bytes are
+          // awaited. A new connection waits `headersTimeout` for them, an idle one
+          // `keepAliveTimeout`. (Awaited here, in the loop's own frame: a function's frame and
+          // promise per request were a tenth of what a small request allocated.)
+          this.#phase = "idle";
+          await this.#writer.flush();
+          if (this.#draining) break;
+          this.#arm(first ? limits.headersTimeout : limits.keepAliveTimeout, false);
+          const n = await this.#reader.fill();
+          this.#disarm();
+          if (n === null) break;
+        }
+        // Usually the whole head is buffered (in the read just made, or pipelined): taken
+        // without a promise.
+        const headBytes = this.#takeHead() ?? await this.#readHead();
+        if (headBytes === ONLY_EMPTY_LINES) continue;
         first = false;
         if (headBytes === null || !(await this.#serveOne(headBytes))) break;
       }
@@ -197,7 +219,7 @@ export class Connection {
       ? !connection.includes("close")
       : connection.includes("keep-alive");
 
-    const body = new IncomingBody(
+    const body = framing.kind === "none" ? this.#noBody : new IncomingBody(
       this.#reader,
       framing,
       {
@@ -285,13 +307,12 @@ export class Connection {
   }
 
   /**
-   * A complete head already buffered (a pipelined request), or null when `#readHead` must wait
-   * for the socket or decide: what it would find first, without its promise.
+   * A complete head already buffered, or null when `#readHead` must wait for the rest of it or
+   * decide: what it would find first, without its promise.
    */
   #takeHead(): Uint8Array | null {
-    const buffered = this.#reader.peek();
     // Empty lines before a request line, and heads over the limits, are #readHead's to handle.
-    if (buffered.length === 0 || buffered[0] === 0x0d || this.#draining) return null;
+    if (this.#reader.byteAt(0) === 0x0d) return null;
     try {
       return this.#reader.takeMatch(this.#matchHead, Infinity)?.bytes ?? null;
     } catch {
@@ -300,46 +321,32 @@ export class Connection {
   }
 
   /**
-   * Waits for a complete head. An idle connection waits `keepAliveTimeout` for the first byte
-   * (`headersTimeout` for a new connection); from the first byte the whole head has
-   * `headersTimeout`. Returns null when the connection should end quietly.
+   * Reads the rest of a head whose first bytes are buffered, within `headersTimeout` (a 408
+   * then). Returns null when the connection should end quietly, and `ONLY_EMPTY_LINES` when
+   * nothing but empty lines came (the loop then waits for the request as an idle connection).
    */
-  async #readHead(first: boolean): Promise<Uint8Array | null> {
-    const limits = this.#ctx.limits;
-    const reader = this.#reader;
-    for (;;) {
-      if (reader.buffered === 0) {
-        this.#phase = "idle";
-        if (this.#draining) return null;
-        await this.#writer.flush();
-        this.#arm(first ? limits.headersTimeout : limits.keepAliveTimeout, false);
-        const n = await reader.fill();
-        this.#disarm();
-        if (n === null) return null;
-      }
-      this.#phase = "head";
-      this.#arm(limits.headersTimeout, true);
-      let result;
-      try {
-        // Usually the whole head came in the read just made: found without another promise.
-        result = reader.takeMatch(this.#matchHead, Infinity) ??
-          await reader.readMatch(this.#matchHead, Infinity, HEAD_END_OVERLAP);
-      } catch (error) {
-        if (!(error instanceof HttpError)) throw error;
-        await this.#fail(error, 1);
-        return null;
-      } finally {
-        this.#disarm();
-      }
-      if (result.status !== "found") return null;
-      // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request-line
-      // (some clients send an extra CRLF after a POST body).
-      let skip = 0;
-      const bytes = result.bytes;
-      while (bytes[skip] === 0x0d && bytes[skip + 1] === 0x0a) skip += 2;
-      if (skip === 0) return bytes;
-      if (skip < bytes.length) return bytes.subarray(skip);
+  async #readHead(): Promise<Uint8Array | null> {
+    this.#phase = "head";
+    this.#arm(this.#ctx.limits.headersTimeout, true);
+    let result;
+    try {
+      result = this.#reader.takeMatch(this.#matchHead, Infinity) ??
+        await this.#reader.readMatch(this.#matchHead, Infinity, HEAD_END_OVERLAP);
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      await this.#fail(error, 1);
+      return null;
+    } finally {
+      this.#disarm();
     }
+    if (result.status !== "found") return null;
+    // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request-line
+    // (some clients send an extra CRLF after a POST body).
+    let skip = 0;
+    const bytes = result.bytes;
+    while (bytes[skip] === 0x0d && bytes[skip + 1] === 0x0a) skip += 2;
+    if (skip === 0) return bytes;
+    return skip < bytes.length ? bytes.subarray(skip) : ONLY_EMPTY_LINES;
   }
 
   /** Finds the end of the head, and refuses one that grows past the limits before it ends. */
@@ -602,6 +609,11 @@ export class Connection {
     }
   }
 }
+
+const NO_BODY_LIMITS = { maxBodyBytes: 0, maxExtensionBytes: 0, maxTrailerBytes: 0 };
+
+/** What `#readHead` returns when the "head" it found was empty lines only. */
+const ONLY_EMPTY_LINES = new Uint8Array(0);
 
 /** `#deadline` of a timeout armed since the ticker's last tick. */
 const UNSTAMPED = -1;

@@ -21,7 +21,7 @@ export type BodyFraming =
   | { kind: "length"; length: number }
   | { kind: "chunked" };
 
-const NO_BODY: BodyFraming = Object.freeze({ kind: "none" });
+export const NO_BODY: BodyFraming = Object.freeze({ kind: "none" });
 const CHUNKED: BodyFraming = Object.freeze({ kind: "chunked" });
 
 /** Decides the request body's framing (RFC 9112 §6.3). Throws `HttpError`. */

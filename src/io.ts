@@ -127,6 +127,11 @@ export class BufferedReader {
     return this.#eof;
   }
 
+  /** The buffered byte at `index` (0: the next one), without a view; undefined past the last. */
+  byteAt(index: number): number | undefined {
+    return index < this.#end - this.#start ? this.#buf[this.#start + index] : undefined;
+  }
+
   /** The buffered bytes, without consuming them (a view, valid until the next call). */
   peek(): Uint8Array {
     return this.#buf.subarray(this.#start, this.#end);
