@@ -610,6 +610,7 @@ export class Connection {
   }
 }
 
+/** The limits of `#noBody`, which never reads anything. */
 const NO_BODY_LIMITS = { maxBodyBytes: 0, maxExtensionBytes: 0, maxTrailerBytes: 0 };
 
 /** What `#readHead` returns when the "head" it found was empty lines only. */

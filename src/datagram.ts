@@ -48,6 +48,7 @@ import { HttpError } from "./errors.ts";
 import { findHeadEnd, incompleteHeadError, parseHead, type RequestHead } from "./parse.ts";
 import { ChunkedDecoder, requestFraming } from "./decode.ts";
 import {
+  type EncodedFields,
   encodeError,
   encodeFields,
   encodeHead,
@@ -415,7 +416,14 @@ class DatagramListener implements DatagramServer {
   /** The whole response as one datagram, or the 500 that says why it cannot be. */
   async #encode(head: RequestHead, response: Response): Promise<Uint8Array> {
     const status = response.status;
-    const fields = encodeFields(response.headers);
+    let fields: EncodedFields;
+    try {
+      fields = encodeFields(response.headers);
+    } catch (error) {
+      // A header that would split the response: the caller answers 500, the body is not wanted.
+      response.body?.cancel().catch(() => {});
+      throw error;
+    }
     const declared = fields.declaredLength;
     let body = EMPTY;
     let framing: ResponseFraming;
