@@ -61,7 +61,11 @@ Deno.test("known bodies: a label no longer counts once the body was read", async
 
 const utf8 = new TextEncoder();
 
-/** Responses and the body `takeStaticBody` must give for each: null where only a stream can. */
+/**
+ * Responses and the body `takeStaticBody` must give for each: null where only a stream can. In a
+ * Deno whose internals no longer pass `checkInternals`, the rows with a body fail: the engine is
+ * then still right (it reads every body through its stream) but has lost this fast path.
+ */
 const STATIC_BODIES: [string, () => Response, string | number[] | null][] = [
   ["a lone string (Deno builds its record lazily)", () => new Response("héllo ✓"), "héllo ✓"],
   ["a string with an init", () => new Response("x", { status: 201, headers: { a: "b" } }), "x"],
