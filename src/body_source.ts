@@ -46,12 +46,15 @@ export function knownBody(response: Response): KnownBody | null {
  * same Response cannot be sent twice (Deno.serve refuses that too).
  */
 export function takeStaticBody(response: Response): Uint8Array | string | null {
-  if (responseRecord === null) return null;
+  return responseRecord === null ? null : takeFrom(response, responseRecord);
+}
+
+/** `takeStaticBody` with Deno's record under `record`. */
+function takeFrom(response: Response, record: symbol): Uint8Array | string | null {
   // `bodyUsed` also makes Deno build the record of a Response made from a lone string, which it
   // leaves empty until something looks.
   if (response.bodyUsed) return null;
-  const body = staticBodyOf(response, responseRecord);
-  return body === null ? null : body.consume();
+  return staticBodyOf(response, record)?.consume() ?? null;
 }
 
 /** Deno's body record, as far as `takeStaticBody` relies on it. */
@@ -85,8 +88,7 @@ function checkInternals(): symbol | null {
     .find((symbol) => symbol.description === "response");
   if (record === undefined) return null;
   const take = (response: Response) => {
-    if (response.bodyUsed) return undefined;
-    const body = staticBodyOf(response, record)?.consume() ?? null;
+    const body = takeFrom(response, record);
     return response.bodyUsed === (body !== null) ? body : undefined;
   };
   const bytes = take(new Response(new Uint8Array([0x73, 0x6f])));
