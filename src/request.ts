@@ -5,6 +5,7 @@
  */
 import { plainTarget, type RequestView } from "./direct.ts";
 import { HttpError } from "./errors.ts";
+import { lazyRequest } from "./lazy_request.ts";
 import { fieldValues, type RequestHead } from "./parse.ts";
 
 /** Host = uri-host [ ":" port ] (RFC 9110 §7.2): reg-name, IPv4 or [IPv6] characters only. */
@@ -33,9 +34,19 @@ export function buildRequest(
   // "*" (OPTIONS, and SSDP's M-SEARCH and NOTIFY) has no path; the URL gets "/*".
   const path = head.form === "asterisk" ? "/*" : head.target;
   const hasBody = body !== null && head.method !== "GET" && head.method !== "HEAD";
+  let template: Request | null;
+  try {
+    template = requestTemplates.lookup(origin, authority, path);
+  } catch {
+    throw refusal(head.method);
+  }
+  if (template !== null) {
+    // The template's `url` is the URL as the parser normalised it, kept on the template.
+    const lazy = lazyRequest(head.method, template.url, fields, hasBody ? body : null);
+    if (lazy !== null) return lazy;
+  }
   let request: Request;
   try {
-    const template = requestTemplates.lookup(origin, authority, path);
     // `signal: null`: the copy is not tied to the template's signal (a Request copied from another
     // follows its signal); it gets its own when the handler asks for it, as a new Request does.
     // The URL otherwise goes in as a string: Request parses it once (a URL object would be
@@ -50,10 +61,7 @@ export function buildRequest(
         body: hasBody ? body : null,
       });
   } catch {
-    // The Fetch standard forbids a few methods (CONNECT, TRACE, TRACK) in a Request; any other
-    // failure is the URL's.
-    if (FORBIDDEN_METHOD.test(head.method)) throw notImplemented(head.method);
-    throw badUrl();
+    throw refusal(head.method);
   }
   // Fetch also upper-cases get/post/put/delete/head/options, but methods are case-sensitive
   // (RFC 9110 §9.1): "get" is not GET, and a handler must not be told it is.
@@ -141,15 +149,16 @@ function checkHost(host: string, scheme: string): void {
 }
 
 /**
- * Requests to copy rather than build, by URL.
+ * Requests whose parsed URL later requests to the same URL take, by URL.
  *
  * `new Request(url)` parses the URL and, in Deno, records it in an object with getters and
  * setters: 2.5 µs, and V8 keeps such objects through young-generation collections, so each
  * request's `Request` ends up in the old generation and the heap grows to make room (bench/
- * README.md, Third round). A copy of a `Request` with the same URL, `new Request(template, init)`,
- * takes the parsed URL from the template and records it in a plain object: 0.7 µs, and nothing
- * survives. Templates are never handed to a handler: their headers stay empty and their body null,
- * so a copy starts as `new Request(url)` would.
+ * README.md, Third round). A request to a URL with a template is made lazily with the template's
+ * `url` (lazy_request.ts); where it cannot be, it is a copy of the template,
+ * `new Request(template, init)`, which takes the parsed URL from it and records it in a plain
+ * object: 0.7 µs, and nothing survives. Templates are never handed to a handler: their headers
+ * stay empty and their body null, so a copy starts as `new Request(url)` would.
  *
  * A URL gets a template the second time in a row it lands in its slot, so that a stream of
  * distinct URLs costs a few character reads, not a template each. The slots are an array indexed
@@ -222,6 +231,14 @@ const requestTemplates = new RequestTemplates();
 
 /** Methods the Fetch standard refuses in a Request (a byte-case-insensitive match). */
 const FORBIDDEN_METHOD = /^(?:CONNECT|TRACE|TRACK)$/i;
+
+/**
+ * Why a Request could not be made: the Fetch standard forbids a few methods (CONNECT, TRACE,
+ * TRACK) in a Request; any other failure is the URL's.
+ */
+function refusal(method: string): HttpError {
+  return FORBIDDEN_METHOD.test(method) ? notImplemented(method) : badUrl();
+}
 
 function badUrl(): HttpError {
   return new HttpError(400, "request-target and Host do not form a valid URL");
