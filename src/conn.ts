@@ -27,10 +27,12 @@ import {
   type KnownBody,
   knownBody,
   knownLength,
+  takeFastResponse,
   takeStaticBody,
 } from "./body_source.ts";
 import { dispatch, isResponse } from "./dispatch.ts";
 import {
+  contentTypeFields,
   encodeChunk,
   type EncodedFields,
   encodeError,
@@ -370,17 +372,23 @@ export class Connection {
     keepAlive: boolean,
   ): boolean | Promise<boolean> {
     const status = response.status;
+    // A 200 with a string or bytes and at most a Content-Type: its parts without its Headers.
+    const fast = response instanceof Response ? takeFastResponse(response) : null;
     let fields: EncodedFields;
     try {
-      fields = encodeFields(response.headers);
+      fields = fast !== null ? contentTypeFields(fast.contentType) : encodeFields(response.headers);
     } catch (error) {
       // A header that would split the response: a 500 instead, and the body is not wanted.
-      streamReader(response)?.cancel().catch(() => {});
+      if (fast === null) streamReader(response)?.cancel().catch(() => {});
       this.#queueFail(error, head.minor);
       return false;
     }
     const declared = fields.declaredLength;
-    let known = statusHasNoBody(status) ? null : knownBodyOf(response);
+    let known = fast !== null
+      ? bytesOf(fast.body)
+      : statusHasNoBody(status)
+      ? null
+      : knownBodyOf(response);
     let framing: ResponseFraming;
     let body: Uint8Array | null = null;
     if (statusHasNoBody(status)) {
@@ -724,11 +732,15 @@ function knownBodyOf(response: Response | Answer): KnownBody | null {
     const known = knownBody(response);
     if (known !== null) return known;
     const body = takeStaticBody(response);
-    if (body === null) return null;
-    return { kind: "bytes", bytes: typeof body === "string" ? encodeText(body) : body };
+    return body === null ? null : bytesOf(body);
   }
   const body = response.body;
   return body === null || body.kind === "stream" ? null : body;
+}
+
+/** A string or bytes body as a known one; a string in `TEXT_SCRATCH` when it fits. */
+function bytesOf(body: string | Uint8Array): KnownBody {
+  return { kind: "bytes", bytes: typeof body === "string" ? encodeText(body) : body };
 }
 
 /**

@@ -142,6 +142,23 @@ function encodeEach(headers: HeaderFields): EncodedFields {
   return { lines, hasDate, declaredLength: parseDeclaredLength(contentLength) };
 }
 
+const NO_FIELDS: EncodedFields = { lines: "", hasDate: false, declaredLength: null };
+let lastContentType = "";
+let lastContentTypeFields = NO_FIELDS;
+
+/**
+ * The fields of a response whose only one is `Content-Type: value` (or none, for null), as
+ * `encodeFields` would give them: a server sends the same few, so the last one is kept.
+ */
+export function contentTypeFields(value: string | null): EncodedFields {
+  if (value === null) return NO_FIELDS;
+  if (value !== lastContentType) {
+    lastContentTypeFields = encodeEach(new Map([["content-type", value]]));
+    lastContentType = value;
+  }
+  return lastContentTypeFields;
+}
+
 /**
  * Serializes the status line and the header block around `fields` (see `encodeFields`). Throws
  * `HttpError(500)` if a custom reason phrase could split the response.

@@ -2,7 +2,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileServer } from "../mod.ts";
-import { knownBody, labelBody, takeStaticBody } from "../src/body_source.ts";
+import {
+  type FastResponse,
+  knownBody,
+  labelBody,
+  takeFastResponse,
+  takeStaticBody,
+} from "../src/body_source.ts";
 import { exchange, parseResponses, readToEnd, startServer, writeAllTo } from "./helpers.ts";
 
 /** 700 KiB of a repeating pattern: not a multiple of the reader's 256 KiB chunk. */
@@ -178,4 +184,95 @@ Deno.test("static bodies: a declared Content-Length is kept; a body longer is cu
   // Fewer bytes than promised: the client must not take what follows for the rest of the body.
   const text = await exchange(s.port, get("/shorter") + get("/next"));
   assert.match(text, /^HTTP\/1\.1 200 OK\r\n[^]*content-length: 10\r\n\r\nhello$/);
+});
+
+/** A subclass that changes nothing: it may still not be taken whole (it could change getters). */
+class PlainSubclass extends Response {}
+
+/**
+ * Responses and what `takeFastResponse` must give for each: their parts where Deno.serve would
+ * answer them on its fast path, null where anything more must be read through the Response's
+ * getters. In a Deno whose "serve fast" fields no longer pass `checkFastFields`, the rows with
+ * parts fail: the engine is then still right (it reads every Response's headers) but slower.
+ */
+const FAST_RESPONSES: [string, () => Response, FastResponse | null][] = [
+  ["a lone string", () => new Response("hi"), {
+    contentType: "text/plain;charset=UTF-8",
+    body: "hi",
+  }],
+  ["a string with its one Content-Type", () => {
+    return new Response("hi", { headers: { "Content-Type": "text/plain" } });
+  }, { contentType: "text/plain", body: "hi" }],
+  ["bytes", () => new Response(new Uint8Array([1, 2])), {
+    contentType: null,
+    body: new Uint8Array([1, 2]),
+  }],
+  ["bytes with any Content-Type", () => {
+    return new Response(new Uint8Array([3]), { headers: [["content-type", "image/png"]] });
+  }, { contentType: "image/png", body: new Uint8Array([3]) }],
+  ["Response.json", () => Response.json({ a: 1 }), {
+    contentType: "application/json",
+    body: '{"a":1}',
+  }],
+  ["another status", () => new Response("hi", { status: 201 }), null],
+  ["a reason phrase", () => new Response("hi", { statusText: "Fine" }), null],
+  ["a second field", () => new Response("hi", { headers: { "x-a": "1" } }), null],
+  ["headers changed after", () => {
+    const response = new Response("hi");
+    response.headers.set("x-a", "1");
+    return response;
+  }, null],
+  ["headers only read after", () => {
+    const response = new Response("hi");
+    response.headers.get("content-type");
+    return response;
+  }, null],
+  ["a stream", () => new Response(ReadableStream.from([new Uint8Array([1])])), null],
+  ["no body", () => new Response(null), null],
+  ["a subclass", () => new PlainSubclass("hi"), null],
+];
+
+for (const [name, make, expected] of FAST_RESPONSES) {
+  Deno.test(`fast responses: ${name}`, () => {
+    const response = make();
+    assert.deepEqual(takeFastResponse(response), expected);
+    // Taken means used, as under Deno.serve; and a Response is taken only once.
+    assert.equal(response.bodyUsed, expected !== null);
+    assert.equal(takeFastResponse(response), null);
+  });
+}
+
+Deno.test("fast responses: a Response whose body was read is not taken", async () => {
+  const response = new Response("read");
+  assert.equal(await response.text(), "read");
+  assert.equal(takeFastResponse(response), null);
+});
+
+Deno.test("fast responses: on the wire, the same bytes as the same Response sent through its getters", async () => {
+  const makers = FAST_RESPONSES.filter(([, , parts]) => parts !== null).map(([, make]) => make);
+  // `?slow` reads the headers first, which takes the Response off the fast path.
+  await using s = startServer((request) => {
+    const url = new URL(request.url);
+    const response = makers[Number(url.pathname.slice(1))]();
+    if (url.search === "?slow") response.headers.get("content-type");
+    return response;
+  });
+  const requests = makers.flatMap((_, i) =>
+    ["GET", "HEAD"].flatMap((method) =>
+      ["", "?slow"].map((search) => `${method} /${i}${search} HTTP/1.1\r\nHost: x\r\n\r\n`)
+    )
+  );
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: s.port });
+  await writeAllTo(
+    conn,
+    utf8.encode(requests.join("") + "GET /0 HTTP/1.1\r\nConnection: close\r\nHost: x\r\n\r\n"),
+  );
+  const text = new TextDecoder("latin1").decode(await readToEnd(conn));
+  conn.close();
+  const answers = text.split(/(?=HTTP\/1\.1 )/).map((answer) => answer.replace(/date: .*\r\n/, ""));
+  assert.equal(answers.length, requests.length + 1);
+  for (let i = 0; i < requests.length; i += 2) {
+    assert.match(answers[i], /^HTTP\/1\.1 200 OK\r\n/);
+    assert.equal(answers[i], answers[i + 1], requests[i]);
+  }
 });
