@@ -135,7 +135,9 @@ export class Connection {
         const headBytes = this.#takeHead() ?? await this.#readHead();
         if (headBytes === ONLY_EMPTY_LINES) continue;
         first = false;
-        if (headBytes === null || !(await this.#serveOne(headBytes))) break;
+        if (headBytes === null) break;
+        const served = this.#serveOne(headBytes);
+        if (!(served instanceof Promise ? await served : served)) break;
       }
       await this.#writer.flush();
     } catch {
@@ -191,8 +193,13 @@ export class Connection {
     return true;
   }
 
-  /** Answers the request whose head is `headBytes`. Returns whether the connection may carry another. */
-  async #serveOne(headBytes: Uint8Array): Promise<boolean> {
+  /**
+   * Answers the request whose head is `headBytes`. Returns whether the connection may carry
+   * another: at once, with no promise, when the handler answered at once and the answer was only
+   * queued (most requests, and every one of a pipelined batch). An error answer is queued for the
+   * serving loop's last flush.
+   */
+  #serveOne(headBytes: Uint8Array): boolean | Promise<boolean> {
     const limits = this.#ctx.limits;
     this.#phase = "busy";
 
@@ -202,7 +209,7 @@ export class Connection {
       head = parseHead(headBytes, 0, headBytes.length, limits);
       framing = requestFraming(head, limits.maxBodyBytes);
     } catch (error) {
-      await this.#fail(error, 1);
+      this.#queueFail(error, 1);
       return false;
     }
 
@@ -210,14 +217,14 @@ export class Connection {
     const expectContinue = expect.length === 1 && expect[0] === "100-continue" && head.minor === 1;
     if (expect.length > 0 && !expectContinue) {
       // RFC 9110 §10.1.1: a server that receives an Expect value it does not support MAY answer 417.
-      await this.#fail(
+      this.#queueFail(
         new HttpError(417, `unsupported expectation "${expect.join(", ")}"`),
         head.minor,
       );
       return false;
     }
     const connection = fieldTokens(head, "connection");
-    let keepAlive = head.minor === 1
+    const keepAlive = head.minor === 1
       ? !connection.includes("close")
       : connection.includes("keep-alive");
 
@@ -232,34 +239,80 @@ export class Connection {
       expectContinue ? () => this.#sendContinue() : null,
     );
 
-    let response: Response | Answer;
+    let answered: Response | Answer | Promise<Response | Answer>;
     try {
-      const answered = this.#respond(head, framing, body);
-      response = answered instanceof Promise ? await answered : answered;
+      answered = this.#respond(head, framing, body);
     } catch (error) {
-      // A bad target or method, a malformed body, a timeout, or a handler beyond saving.
-      await this.#fail(error, head.minor);
+      // A bad target or method, a malformed body, or a handler beyond saving: an error answer,
+      // and the connection closes.
+      this.#queueFail(error, head.minor);
       return false;
     }
+    return answered instanceof Promise
+      ? this.#answerLater(head, body, answered, keepAlive, expectContinue)
+      : this.#answer(head, body, answered, keepAlive, expectContinue);
+  }
 
+  /** `#answer` for a handler that answers in a promise (which may also fail, or time out). */
+  async #answerLater(
+    head: RequestHead,
+    body: IncomingBody,
+    answered: Promise<Response | Answer>,
+    keepAlive: boolean,
+    expectContinue: boolean,
+  ): Promise<boolean> {
+    let response: Response | Answer;
+    try {
+      response = await answered;
+    } catch (error) {
+      this.#queueFail(error, head.minor);
+      return false;
+    }
+    return await this.#answer(head, body, response, keepAlive, expectContinue);
+  }
+
+  /** The rest of `#serveOne` once the handler has answered: the answer, then any body left unread. */
+  #answer(
+    head: RequestHead,
+    body: IncomingBody,
+    response: Response | Answer,
+    keepAlive: boolean,
+    expectContinue: boolean,
+  ): boolean | Promise<boolean> {
     // Decide the connection's fate before the head is written, so it can say `Connection: close`.
     if (this.#draining) keepAlive = false;
-    if (body.state === "unread" && (expectContinue || body.remaining > limits.maxDrainBytes)) {
+    if (
+      body.state === "unread" &&
+      (expectContinue || body.remaining > this.#ctx.limits.maxDrainBytes)
+    ) {
       // The client may be holding the body back for our 100 Continue, or the body is too large to
       // be worth reading: closing is cheaper than draining (RFC 9110 §10.1.1 allows either).
       keepAlive = false;
     }
     const written = this.#writeResponse(head, response, keepAlive);
-    if (!(written instanceof Promise ? await written : written)) return false;
-    if (!keepAlive) return false;
-    if (body.state !== "done") {
-      await this.#writer.flush();
-      this.#arm(limits.headersTimeout, false);
-      const drained = await body.drain(limits.maxDrainBytes);
-      this.#disarm();
-      if (!drained) return false;
-    }
-    return true;
+    if (written instanceof Promise) return this.#afterWrite(written, body, keepAlive);
+    if (!written || !keepAlive) return false;
+    return body.state === "done" ? true : this.#drain(body);
+  }
+
+  /** The end of `#answer` for a response that had to be written before the next could be. */
+  async #afterWrite(
+    written: Promise<boolean>,
+    body: IncomingBody,
+    keepAlive: boolean,
+  ): Promise<boolean> {
+    if (!(await written) || !keepAlive) return false;
+    return body.state === "done" ? true : await this.#drain(body);
+  }
+
+  /** Reads and drops what the handler left of the body, so the next request can be read. */
+  async #drain(body: IncomingBody): Promise<boolean> {
+    const limits = this.#ctx.limits;
+    await this.#writer.flush();
+    this.#arm(limits.headersTimeout, false);
+    const drained = await body.drain(limits.maxDrainBytes);
+    this.#disarm();
+    return drained;
   }
 
   /**
