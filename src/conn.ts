@@ -39,6 +39,7 @@ import {
   encodeFields,
   encodeHead,
   LAST_CHUNK,
+  RepeatedHead,
   type ResponseFraming,
   statusHasNoBody,
 } from "./encode.ts";
@@ -330,17 +331,37 @@ export class Connection {
     const view = direct !== null && framing.kind === "none" ? requestView(head, ctx.scheme) : null;
     if (view === null) return this.#callHandler(head, framing, body);
     const outcome = dispatch(
-      () => direct!(view, this.info),
+      direct!,
+      view,
+      this.info,
       ctx.limits.requestTimeout,
       ctx.onError,
       isDirectOutcome,
     );
-    const taken = (answer: Response | Answer | null) => {
-      if (answer === null) return this.#callHandler(head, framing, body);
-      this.requests++;
-      return answer;
-    };
-    return outcome instanceof Promise ? outcome.then(taken) : taken(outcome);
+    return outcome instanceof Promise
+      ? this.#takeLater(outcome, head, framing, body)
+      : this.#take(outcome, head, framing, body);
+  }
+
+  /** A direct handler's outcome: its answer, or the handler's when it declined. */
+  #take(
+    outcome: Response | Answer | null,
+    head: RequestHead,
+    framing: BodyFraming,
+    body: IncomingBody,
+  ): Response | Answer | Promise<Response | Answer> {
+    if (outcome === null) return this.#callHandler(head, framing, body);
+    this.requests++;
+    return outcome;
+  }
+
+  async #takeLater(
+    outcome: Promise<Response | Answer | null>,
+    head: RequestHead,
+    framing: BodyFraming,
+    body: IncomingBody,
+  ): Promise<Response | Answer> {
+    return await this.#take(await outcome, head, framing, body);
   }
 
   /** Builds the `Request` and calls the handler with it. */
@@ -354,7 +375,9 @@ export class Connection {
     const request = buildRequest(head, stream, ctx.scheme, ctx.defaultHost);
     this.requests++;
     return dispatch(
-      () => ctx.handler(request, this.info),
+      ctx.handler,
+      request,
+      this.info,
       ctx.limits.requestTimeout,
       ctx.onError,
       isResponse,
@@ -524,14 +547,15 @@ export class Connection {
     keepAlive: boolean,
   ): boolean {
     try {
-      this.#writer.queueLatin1(encodeHead(
-        head.minor,
-        response.status,
-        response instanceof Response ? response.statusText : "",
-        fields,
-        framing,
-        !keepAlive,
-      ));
+      const status = response.status;
+      const text = response instanceof Response ? response.statusText : "";
+      const repeated = REPEATED_HEAD.bytes(head.minor, status, text, fields, framing, !keepAlive);
+      if (repeated !== null) this.#writer.queue(repeated);
+      else {
+        this.#writer.queueLatin1(
+          encodeHead(head.minor, status, text, fields, framing, !keepAlive),
+        );
+      }
       return true;
     } catch (error) {
       this.#queueFail(error, head.minor);
@@ -770,6 +794,9 @@ async function readAhead(reader: BodyReader): Promise<ReadAhead> {
     size += result.value.length;
   }
 }
+
+/** The last head written by any connection, for the next that is the same. */
+const REPEATED_HEAD = new RepeatedHead();
 
 /** What a direct handler may return: an `Answer`, null (declined), or `onError`'s `Response`. */
 function isDirectOutcome(value: unknown): value is Answer | Response | null {

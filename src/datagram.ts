@@ -347,7 +347,9 @@ class DatagramListener implements DatagramServer {
       const info = { remoteAddr: from, transport: this.#transport };
       this.#stats.requests++;
       const response = await dispatch(
-        () => this.#handler(request, info),
+        this.#handler,
+        request,
+        info,
         this.#limits.requestTimeout,
         this.#onError,
         isReply,

@@ -5,7 +5,7 @@
 import { HttpError } from "./errors.ts";
 
 /**
- * Runs `call` (the handler) under `requestTimeout` ms (0: none). An `HttpError` — the body the
+ * Runs `handler(request, info)` under `requestTimeout` ms (0: none). An `HttpError` — the body the
  * handler read was malformed, the handler threw one on purpose, the time ran out — is thrown on
  * for the caller to answer with its status; any other failure goes to `onError`, and if that
  * fails too, becomes a 500. `accepts` tells an answer from a mistake: a `Response`, and also
@@ -13,17 +13,20 @@ import { HttpError } from "./errors.ts";
  *
  * A handler that answers at once gets its answer back at once, not in a promise: most handlers
  * do, and a promise per request is an allocation and a turn of the event loop (a sync throw
- * from here is the caller's to catch, like a rejection).
+ * from here is the caller's to catch, like a rejection). The handler comes with its arguments,
+ * not in a closure, for the same reason.
  */
-export function dispatch<A>(
-  call: () => A | Promise<A>,
+export function dispatch<R, I, A>(
+  handler: (request: R, info: I) => A | Promise<A>,
+  request: R,
+  info: I,
   requestTimeout: number,
   onError: (error: unknown) => A | Promise<A>,
   accepts: (value: unknown) => value is A,
 ): A | Promise<A> {
   let answer: A | Promise<A>;
   try {
-    answer = call();
+    answer = handler(request, info);
   } catch (error) {
     return recover(error, onError, accepts);
   }
