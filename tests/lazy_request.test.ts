@@ -7,7 +7,7 @@ import { lazyRequest } from "../src/lazy_request.ts";
 import { startServer } from "./helpers.ts";
 
 const encoder = new TextEncoder();
-const URL_ = "http://example.com:8080/a/b?q=1";
+const REQUEST_URL = "http://example.com:8080/a/b?q=1";
 const FIELDS = ["host", "example.com:8080", "accept", "a/b", "x-two", "1", "x-two", "2"];
 
 function pairs(fields: readonly string[]): [string, string][] {
@@ -21,7 +21,7 @@ function streamOf(text: string | null): ReadableStream<Uint8Array> | null {
 }
 
 /** A lazy request for the parts, failing the test where Deno's internals are not the ones known. */
-function lazy(method: string, body: string | null, fields = FIELDS, url = URL_): Request {
+function lazy(method: string, body: string | null, fields = FIELDS, url = REQUEST_URL): Request {
   const request = lazyRequest(method, url, fields, streamOf(body));
   assert.ok(
     request instanceof Request,
@@ -31,7 +31,12 @@ function lazy(method: string, body: string | null, fields = FIELDS, url = URL_):
   return request;
 }
 
-function reference(method: string, body: string | null, fields = FIELDS, url = URL_): Request {
+function reference(
+  method: string,
+  body: string | null,
+  fields = FIELDS,
+  url = REQUEST_URL,
+): Request {
   return new Request(url, { method, headers: pairs(fields), body: streamOf(body) });
 }
 
@@ -134,8 +139,8 @@ Deno.test("lazyRequest: fetch sends it as it is, over a socket", async () => {
 Deno.test("lazyRequest: null for what only new Request can check, or carry", () => {
   // Methods Fetch upper-cases or forbids, and extension methods, go through new Request.
   for (const method of ["get", "Post", "TRACE", "CONNECT", "PROPFIND", "M-SEARCH"]) {
-    assert.equal(lazyRequest(method, URL_, FIELDS, null), null, method);
+    assert.equal(lazyRequest(method, REQUEST_URL, FIELDS, null), null, method);
   }
   // Bytes (a datagram's body) go through new Request too.
-  assert.equal(lazyRequest("POST", URL_, FIELDS, encoder.encode("x")), null, "bytes body");
+  assert.equal(lazyRequest("POST", REQUEST_URL, FIELDS, encoder.encode("x")), null, "bytes body");
 });
