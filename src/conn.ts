@@ -8,6 +8,7 @@
  * leave in one write, flushed whenever the reader is about to wait on the socket.
  */
 import { HttpError } from "./errors.ts";
+import { Registry } from "./registry.ts";
 import { BufferedReader, BufferedWriter, GATHER_LIMIT_BYTES, type Matcher } from "./io.ts";
 import {
   fieldTokens,
@@ -88,6 +89,8 @@ export class Connection {
   #timeout = 0;
   /** Whether the armed timeout answers 408 (a request head was under way) before closing. */
   #answer408 = false;
+  /** This connection's slot in `ctx.deadlines`, while it serves. */
+  #deadlineSlot = -1;
   /**
    * The body of every request without one: it is done from the start and stays so (nothing reads
    * it), so one per connection serves them all.
@@ -110,7 +113,7 @@ export class Connection {
 
   /** Serves requests until the peer leaves, an error closes the connection, or shutdown. */
   async serve(): Promise<void> {
-    this.#ctx.deadlines.add(this);
+    this.#deadlineSlot = this.#ctx.deadlines.add(this);
     try {
       if (this.#ctx.proxyProtocol?.(this.info.remoteAddr) && !(await this.#readProxyHeader())) {
         return;
@@ -170,7 +173,7 @@ export class Connection {
     if (this.#phase === "closed") return;
     this.#phase = "closed";
     this.#disarm();
-    this.#ctx.deadlines.delete(this);
+    this.#ctx.deadlines.delete(this.#deadlineSlot);
     try {
       this.conn.close();
     } catch {
@@ -715,7 +718,7 @@ const MAX_TICK_MS = 1000;
  * so it fires at most two ticks late and never early.
  */
 export class DeadlineTicker {
-  #connections = new Set<Connection>();
+  #connections = new Registry<Connection>();
   #period: number;
   #interval: ReturnType<typeof setInterval> | undefined;
 
@@ -728,13 +731,15 @@ export class DeadlineTicker {
     this.#period = Math.min(MAX_TICK_MS, Math.max(MIN_TICK_MS, Math.floor(shortest / 10)));
   }
 
-  add(connection: Connection): void {
-    this.#connections.add(connection);
+  /** Watches `connection`'s timeouts; returns the slot that `delete` takes. */
+  add(connection: Connection): number {
+    const slot = this.#connections.add(connection);
     this.#interval ??= setInterval(() => this.#tick(), this.#period);
+    return slot;
   }
 
-  delete(connection: Connection): void {
-    this.#connections.delete(connection);
+  delete(slot: number): void {
+    this.#connections.delete(slot);
     if (this.#connections.size === 0 && this.#interval !== undefined) {
       clearInterval(this.#interval);
       this.#interval = undefined;

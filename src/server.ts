@@ -5,6 +5,7 @@
 import { directOf } from "./direct.ts";
 import { type ConnContext, Connection, DeadlineTicker } from "./conn.ts";
 import { defaultOnError } from "./dispatch.ts";
+import { Registry } from "./registry.ts";
 import { drainDelay, frontHandler } from "./front.ts";
 import { proxyPolicy } from "./proxy_conn.ts";
 import { type BoundListener, formatHostPort, listen, listenerUrl } from "./listeners.ts";
@@ -39,7 +40,7 @@ class Server implements HttpServer {
   readonly finished: Promise<void>;
   #listener: Deno.Listener | null = null;
   #ctx: ConnContext;
-  #connections = new Set<Connection>();
+  #connections = new Registry<Connection>();
   #closing = false;
   /** Set when shutdown begins: health checks answer 503; resolves when the drain delay is over. */
   #draining: Promise<void> | null = null;
@@ -114,9 +115,9 @@ class Server implements HttpServer {
   }
 
   #track(connection: Connection): void {
-    this.#connections.add(connection);
+    const slot = this.#connections.add(connection);
     connection.serve().finally(() => {
-      this.#connections.delete(connection);
+      this.#connections.delete(slot);
       this.#closedTotals.requests += connection.requests;
       this.#closedTotals.bytesIn += connection.bytesIn;
       this.#closedTotals.bytesOut += connection.bytesOut;
