@@ -9,6 +9,7 @@
  */
 import { HttpError } from "./errors.ts";
 import { Registry } from "./registry.ts";
+import { socketSource } from "./socket_source.ts";
 import { BufferedReader, BufferedWriter, GATHER_LIMIT_BYTES, type Matcher } from "./io.ts";
 import {
   fieldTokens,
@@ -103,7 +104,7 @@ export class Connection {
     this.conn = conn;
     this.info = info;
     this.#ctx = ctx;
-    this.#reader = new BufferedReader(conn);
+    this.#reader = new BufferedReader(socketSource(conn));
     this.#writer = new BufferedWriter({ write: (bytes) => this.#timedWrite(bytes) });
     this.#noBody = new IncomingBody(this.#reader, NO_BODY, NO_BODY_LIMITS, null);
     // Answers are gathered into whole writes already; Nagle would only hold back the last piece

@@ -11,7 +11,11 @@
  * the answers to a pipelined batch) in one reused buffer so that they leave in one `write` call.
  */
 
-/** The part of `Deno.Conn` the reader needs (a test can pass any object with `read`). */
+/**
+ * The part of `Deno.Conn` the reader needs (a test can pass any object with `read`). A read into
+ * a buffer with room resolves to the number of bytes read; 0 or null is the end of the stream
+ * (`Deno.Conn.read` says null, the operation under it 0: see socket_source.ts).
+ */
 export interface ByteSource {
   read(p: Uint8Array): Promise<number | null>;
 }
@@ -179,7 +183,8 @@ export class BufferedReader {
 
   #filled = (n: number | null): number | null => {
     this.#reading--;
-    if (n === null) {
+    // The reader never reads into an empty view, so 0 can only be the end.
+    if (n === null || n === 0) {
       this.#eof = true;
       return null;
     }

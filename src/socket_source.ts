@@ -1,0 +1,50 @@
+/**
+ * Reading a connection through the operation that Deno's own `Conn.read` wraps.
+ *
+ * `Conn.read` (Deno 2.9) adds each read's promise to a `Set`, kept so that `unref()` can reach
+ * reads in flight, and deletes it once the read settles. Under keep-alive load, one connection's
+ * Set is rehashed every few reads, and V8 keeps the entries of a hash table it replaced. Replaced
+ * tables that reached the old generation kept each settled read's promise, and what had waited on
+ * it (the request before), reachable for the young generation's collector, which copied and
+ * promoted all of it: most of what survived a scavenge under hello-100, and why V8 grew its young
+ * generation to 16 MiB semi-spaces (bench/README.md, Seventh round). sockserve never unrefs a
+ * connection, so it calls that operation itself: `core.read(rid, buffer)`, which resolves to the
+ * number of bytes read, 0 at the end of the stream, and rejects once the connection is closed.
+ *
+ * Like the other internals the engine reads (lazy_request.ts, body_source.ts), this is used only
+ * where the pieces are there — Deno's `core.read`, and the connection's resource id under its
+ * `Deno.internal.rid` symbol — and `tests/socket_source.test.ts` checks, over real sockets, that
+ * it reads what `Conn.read` would. Anything else (a connection of another kind, a test's fake, a
+ * Deno without these) is read through its own `read`.
+ */
+import type { ByteSource } from "./io.ts";
+
+/** Deno's internal namespace, reached the way Deno's own tests reach it. */
+const core = (Deno as unknown as Record<symbol, { core?: { read?: unknown } } | undefined>)[
+  (Deno as unknown as { internal: symbol }).internal
+]?.core;
+const coreRead = typeof core?.read === "function"
+  ? core.read as (rid: number, into: Uint8Array) => Promise<number>
+  : null;
+
+/**
+ * The source to read `conn` from: its resource read directly, or `conn` itself. Either way a read
+ * resolves to the number of bytes read, and the end of the stream is 0 or null.
+ */
+export function socketSource(conn: Deno.Conn): ByteSource {
+  const rid = coreRead === null ? null : resourceId(conn);
+  if (rid === null) return conn;
+  return { read: (into) => coreRead!(rid, into) };
+}
+
+/** The resource id Deno keeps on a connection of its own, or null. */
+function resourceId(conn: Deno.Conn): number | null {
+  // A connection whose `read` is its own (a wrapper, a test's fake) must be read through it.
+  if (Object.hasOwn(conn, "read")) return null;
+  const symbol = Object.getOwnPropertySymbols(conn)
+    .find((candidate) => candidate.description === "Deno.internal.rid");
+  const rid = symbol === undefined
+    ? undefined
+    : (conn as unknown as Record<symbol, unknown>)[symbol];
+  return typeof rid === "number" ? rid : null;
+}
