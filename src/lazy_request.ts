@@ -56,18 +56,19 @@ class ParsedRecord {
   body: object | null;
   redirectMode = "follow";
   redirectCount = 0;
-  urlList: (() => string)[];
-  urlListProcessed: string[];
   clientRid = null;
   blobUrlEntry = null;
+  /** The URL, until something asks for the lists Deno keeps it in (a redirect adds to them). */
+  #url: string;
+  #urlList: (() => string)[] | null = null;
+  #urlListProcessed: string[] | null = null;
   /** name, value, name, value…: lower-case names, as parsed. */
   #fields: readonly string[];
 
   constructor(method: string, url: string, fields: readonly string[], body: object | null) {
     this.methodInner = method;
     this.body = body;
-    this.urlList = [() => url];
-    this.urlListProcessed = [url];
+    this.#url = url;
     this.#fields = fields;
   }
 
@@ -93,11 +94,30 @@ class ParsedRecord {
     this.headerListInner = value;
   }
 
+  get urlList(): (() => string)[] {
+    const url = this.#url;
+    return this.#urlList ??= [() => url];
+  }
+
+  set urlList(value: (() => string)[]) {
+    this.#urlList = value;
+  }
+
+  get urlListProcessed(): string[] {
+    return this.#urlListProcessed ??= [this.#url];
+  }
+
+  set urlListProcessed(value: string[]) {
+    this.#urlListProcessed = value;
+  }
+
   url(): string {
+    if (this.#urlList === null && this.#urlListProcessed === null) return this.#url;
     return this.urlListProcessed[0] ??= this.urlList[0]();
   }
 
   currentUrl(): string {
+    if (this.#urlList === null && this.#urlListProcessed === null) return this.#url;
     const last = this.urlList.length - 1;
     return this.urlListProcessed[last] ??= this.urlList[last]();
   }
