@@ -131,7 +131,7 @@ export class Connection {
           await this.#writer.flush();
           if (this.#draining) break;
           this.#arm(first ? limits.headersTimeout : limits.keepAliveTimeout, false);
-          const n = await this.#reader.fill();
+          const n = this.#reader.filled(await this.#reader.startRead());
           this.#disarm();
           if (n === null) break;
         }

@@ -240,3 +240,29 @@ Deno.test("once every buffered byte is taken, the next read gets the whole buffe
   for (let i = 0; i < 40; i++) assert.ok(await takers[i % takers.length](), `item ${i}`);
   assert.deepEqual(new Set(room), new Set([64]), `reads were offered ${room.join(" ")} bytes`);
 });
+
+Deno.test("startRead and filled: what fill does, in two halves; 0 or null is the end", async () => {
+  for (const end of [0, null]) {
+    const chunks = ["GET / HTTP/1.1\r\n", "Host: x\r\n", "\r\n"].map((s) =>
+      new TextEncoder().encode(s)
+    );
+    let reads = 0;
+    const reader = new BufferedReader({
+      read(into: Uint8Array) {
+        reads++;
+        const chunk = chunks.shift();
+        if (chunk === undefined) return Promise.resolve(end);
+        into.set(chunk);
+        return Promise.resolve(chunk.length);
+      },
+    });
+    const got: (number | null)[] = [];
+    for (let i = 0; i < 4; i++) got.push(reader.filled(await reader.startRead()));
+    assert.deepEqual(got, [16, 9, 2, null], `end as ${end}`);
+    assert.equal(reader.buffered, 27);
+    // At the end, neither half reads again.
+    assert.equal(reader.filled(await reader.startRead()), null);
+    assert.equal(await reader.fill(), null);
+    assert.equal(reads, 4);
+  }
+});
