@@ -4,12 +4,18 @@
  * Starts sockserve's hello server in its own process (bench/embedded_server.ts), then drives it
  * with wrk in short rounds that alternate keep-alive connections and a new connection per request
  * (`Connection: close`) until N requests (default 1 000 000) have been answered. It records the
- * server's resident memory once the first 100 000 requests are done and again at the end, and
- * its open descriptors before the load and after it (once the server is quiescent).
+ * server's resident memory after the first 100 000 requests, once half of them are done and again
+ * at the end, and its open descriptors before the load and after it (once the server is quiescent).
  *
  * Passes (exit 0) when: no failed request (socket errors + non-2xx), resident memory at the end
- * within 10% of its level after 100 000 requests, descriptors back to the baseline. Writes the
- * figures to bench/soak-results.md.
+ * within 5% of its level at half-way, descriptors back to the baseline. Writes the figures to
+ * bench/soak-results.md.
+ *
+ * Why half-way: V8 sizes its young generation to the load, which takes longer the less the server
+ * allocates a request. Since the seventh round of issue 6, sockserve reaches that size only after
+ * 400 000–500 000 requests (bench/README.md), so the level after 100 000 is not yet the level a
+ * leak would grow from. The limit went down with the distance: a leak of 10 bytes a request grows
+ * the second half by 5% of ~100 MiB, where it grew the run after 100 000 by 7% of ~135 MiB.
  */
 import { parseArgs } from "node:util";
 import { runWrk, totalErrors, wrkVersion } from "./wrk.ts";
@@ -78,6 +84,7 @@ try {
   let keepAliveRequests = 0;
   let closeRequests = 0;
   let rssAt100k = 0;
+  let rssAtHalf = 0;
   let round = 0;
   const started = performance.now();
   while (done < target) {
@@ -96,6 +103,7 @@ try {
     if (fresh) closeRequests += result.requests;
     else keepAliveRequests += result.requests;
     if (rssAt100k === 0 && done >= 100_000) rssAt100k = rssKiB(pid);
+    if (rssAtHalf === 0 && done >= target / 2) rssAtHalf = rssKiB(pid);
     console.log(
       `round ${round}: ${fresh ? "new connections" : "keep-alive"} ${result.requests} requests, ` +
         `${totalErrors(result)} errors; total ${done}, RSS ${rssKiB(pid)} KiB`,
@@ -105,8 +113,8 @@ try {
   const quiet = await waitFor(() => fds(pid) <= baselineFds, 15_000);
   const rssEnd = rssKiB(pid);
   const fdsEnd = fds(pid);
-  const growth = rssEnd / rssAt100k - 1;
-  const pass = errors === 0 && growth <= 0.10 && quiet;
+  const growth = rssEnd / rssAtHalf - 1;
+  const pass = errors === 0 && growth <= 0.05 && quiet;
   const report = `## Soak
 
 Written by \`deno task soak\` on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC:
@@ -123,8 +131,8 @@ ${await wrkVersion()} in 3 s rounds, one round in ${
   } keep-alive, ${closeRequests.toLocaleString("en")} on new connections) |
 | duration | ${seconds.toFixed(0)} s (${Math.round(done / seconds).toLocaleString("en")} req/s) |
 | failed requests (socket errors + non-2xx) | ${errors} |
-| resident memory: start / after 100 000 / end | ${rssStart} / ${rssAt100k} / ${rssEnd} KiB |
-| memory growth after the first 100 000 | ${(growth * 100).toFixed(1)}% (limit 10%) |
+| resident memory: start / after 100 000 / half-way / end | ${rssStart} / ${rssAt100k} / ${rssAtHalf} / ${rssEnd} KiB |
+| memory growth over the second half | ${(growth * 100).toFixed(1)}% (limit 5%) |
 | open descriptors: before / after (quiescent) | ${baselineFds} / ${fdsEnd} |
 | result | ${pass ? "pass" : "FAIL"} |
 `;
