@@ -37,14 +37,20 @@ export function socketSource(conn: Deno.Conn): ByteSource {
   return { read: (into) => coreRead!(rid, into) };
 }
 
+/** The symbol Deno keeps a connection's resource id under, once a connection has shown it. */
+let ridSymbol: symbol | undefined;
+
 /** The resource id Deno keeps on a connection of its own, or null. */
 function resourceId(conn: Deno.Conn): number | null {
   // A connection whose `read` is its own (a wrapper, a test's fake) must be read through it.
   if (Object.hasOwn(conn, "read")) return null;
-  const symbol = Object.getOwnPropertySymbols(conn)
-    .find((candidate) => candidate.description === "Deno.internal.rid");
-  const rid = symbol === undefined
-    ? undefined
-    : (conn as unknown as Record<symbol, unknown>)[symbol];
+  const slots = conn as unknown as Record<symbol, unknown>;
+  if (ridSymbol === undefined || !(ridSymbol in slots)) {
+    const found = Object.getOwnPropertySymbols(conn)
+      .find((candidate) => candidate.description === "Deno.internal.rid");
+    if (found === undefined) return null;
+    ridSymbol = found;
+  }
+  const rid = slots[ridSymbol];
   return typeof rid === "number" ? rid : null;
 }
