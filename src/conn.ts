@@ -838,9 +838,23 @@ function bytesOf(body: string | Uint8Array): KnownBody {
  */
 const TEXT_SCRATCH = new Uint8Array(GATHER_LIMIT_BYTES / 2);
 
-/** `text` as UTF-8: in `TEXT_SCRATCH` when it surely fits (3 bytes a UTF-16 unit at most). */
+/**
+ * The last string body encoded, and its own bytes once it came twice in a row: a handler that
+ * answers with a constant ("Hello, World!") gives the same string every time, and its bytes are
+ * then copied into the writer as they are, with no encoding and no view.
+ */
+let lastText = "";
+let lastTextBytes: Uint8Array | null = null;
+
+/**
+ * `text` as UTF-8: in `TEXT_SCRATCH` when it surely fits (3 bytes a UTF-16 unit at most), or the
+ * bytes kept for the string before when it is the same.
+ */
 function encodeText(text: string): Uint8Array {
   if (text.length * 3 > TEXT_SCRATCH.length) return encoder.encode(text);
+  if (text === lastText) return lastTextBytes ??= encoder.encode(text);
+  lastText = text;
+  lastTextBytes = null;
   return TEXT_SCRATCH.subarray(0, encoder.encodeInto(text, TEXT_SCRATCH).written);
 }
 

@@ -276,3 +276,29 @@ Deno.test("fast responses: on the wire, the same bytes as the same Response sent
     assert.equal(answers[i], answers[i + 1], requests[i]);
   }
 });
+
+Deno.test("static bodies: a string that comes again in a row, and then another, arrive as themselves", async () => {
+  const bodies = [
+    "same ✓",
+    "same ✓",
+    "same ✓",
+    "other",
+    "same ✓",
+    "other",
+    "other",
+    "é".repeat(3000),
+  ];
+  let next = 0;
+  await using s = startServer(() => new Response(bodies[next++ % bodies.length]));
+  const batch = bodies.map(() => "GET / HTTP/1.1\r\nHost: x\r\n\r\n").join("") +
+    "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: s.port });
+  await writeAllTo(conn, utf8.encode(batch));
+  const text = new TextDecoder().decode(await readToEnd(conn));
+  conn.close();
+  // Content-Length counts bytes; the split on the status line keeps the comparison simple.
+  const got = text.split(/(?=HTTP\/1\.1 )/).map((answer) =>
+    answer.slice(answer.indexOf("\r\n\r\n") + 4)
+  );
+  assert.deepEqual(got, [...bodies, bodies[0]]);
+});
