@@ -101,7 +101,7 @@ function checkInternals(): symbol | null {
 
 const responseRecord = checkInternals();
 
-/** A 200 `Response` that has only a body and at most a Content-Type, as `takeFastResponse` gives it. */
+/** A 200 `Response` with only a body and at most a Content-Type, as `takeFastResponse` gives it. */
 export interface FastResponse {
   contentType: string | null;
   body: string | Uint8Array;
@@ -116,9 +116,10 @@ export interface FastResponse {
  * `Response.json(data)`) with "serve fast" fields beside its record: the status, the body, and
  * which Content-Type goes with it. Anything that could change those parts afterwards clears them:
  * reading `headers` (to change them) does. The fields do not show a reason phrase, so a Response
- * with one of its own is not taken, nor a subclass (whose getters may say something else). Deno.serve answers such a Response from those fields
- * without building its `Headers`; so does sockserve, where reading the Headers and encoding them
- * field by field cost 0.3 µs and 900 bytes of a hello world (bench/README.md, Seventh round).
+ * with one of its own is not taken, nor a subclass (whose getters may say something else).
+ * Deno.serve answers such a Response from those fields without building its `Headers`; so does
+ * sockserve, where reading the Headers and encoding them field by field cost 0.3 µs and 900 bytes
+ * of a hello world (bench/README.md, Seventh round).
  * Trusted only once checked at startup, as `takeStaticBody`'s record is (`checkFastFields`).
  */
 export function takeFastResponse(response: Response): FastResponse | null {

@@ -276,7 +276,7 @@ export class Connection {
     return await this.#answer(head, body, response, keepAlive, expectContinue);
   }
 
-  /** The rest of `#serveOne` once the handler has answered: the answer, then any body left unread. */
+  /** The rest of `#serveOne` once the handler has answered: the answer, then the body left. */
   #answer(
     head: RequestHead,
     body: IncomingBody,
@@ -295,19 +295,27 @@ export class Connection {
       keepAlive = false;
     }
     const written = this.#writeResponse(head, response, keepAlive);
-    if (written instanceof Promise) return this.#afterWrite(written, body, keepAlive);
-    if (!written || !keepAlive) return false;
-    return body.state === "done" ? true : this.#drain(body);
+    return written instanceof Promise
+      ? this.#afterWrite(written, body, keepAlive)
+      : this.#next(written, body, keepAlive);
   }
 
-  /** The end of `#answer` for a response that had to be written before the next could be. */
+  /** `#next` once a response that had to be written before the next one could be is out. */
   async #afterWrite(
     written: Promise<boolean>,
     body: IncomingBody,
     keepAlive: boolean,
   ): Promise<boolean> {
-    if (!(await written) || !keepAlive) return false;
-    return body.state === "done" ? true : await this.#drain(body);
+    return await this.#next(await written, body, keepAlive);
+  }
+
+  /**
+   * Whether the connection may carry another request once the response is written (`complete`
+   * false: its body was cut short): then what the handler left of the request body is drained.
+   */
+  #next(complete: boolean, body: IncomingBody, keepAlive: boolean): boolean | Promise<boolean> {
+    if (!complete || !keepAlive) return false;
+    return body.state === "done" ? true : this.#drain(body);
   }
 
   /** Reads and drops what the handler left of the body, so the next request can be read. */

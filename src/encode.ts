@@ -225,7 +225,9 @@ export class RepeatedHead {
       status === this.#status && statusText === this.#statusText && minor === this.#minor &&
       framing.kind === this.#framing && close === this.#close
     ) {
-      this.#bytes ??= latin1(encodeHead(minor, status, statusText, fields, framing, close, date));
+      this.#bytes ??= latin1Bytes(
+        encodeHead(minor, status, statusText, fields, framing, close, date),
+      );
       return this.#bytes;
     }
     this.#minor = minor;
@@ -242,7 +244,7 @@ export class RepeatedHead {
 }
 
 /** `text` one byte a character, or null if a character does not fit in one. */
-function latin1(text: string): Uint8Array | null {
+function latin1Bytes(text: string): Uint8Array | null {
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
