@@ -126,13 +126,15 @@ export function takeFastResponse(response: Response): FastResponse | null {
   return fastFields === null ? null : takeFastFrom(response, fastFields);
 }
 
-/** Where Deno keeps a Response's "serve fast" parts. */
+/** Where Deno keeps a Response's "serve fast" parts, its record, and a string body set aside. */
 interface FastFields {
   status: symbol;
   body: symbol;
   headerKind: symbol;
   contentType: symbol;
   consumed: symbol;
+  record: symbol;
+  lazyBody: symbol;
 }
 
 /** Deno's kinds of "serve fast" header: none, its default text type, the one in `contentType`. */
@@ -146,8 +148,12 @@ function takeFastFrom(response: Response, fields: FastFields): FastResponse | nu
   // would not show: it is sent through those getters.
   if (Object.getPrototypeOf(response) !== Response.prototype) return null;
   const slots = response as unknown as Record<symbol, unknown>;
-  // Deno's fast path has no reason phrase: one of the handler's own goes the slower way.
-  if (slots[fields.status] !== 200 || response.statusText !== "" || response.bodyUsed) return null;
+  if (slots[fields.status] !== 200 || !unusedWith(response, fields)) return null;
+  // Deno's fast path has no reason phrase: one of the handler's own goes the slower way. (Read
+  // from the record: the getter costs a brand check, and this is every small answer.)
+  if ((slots[fields.record] as { statusMessage?: unknown } | undefined)?.statusMessage !== "") {
+    return null;
+  }
   const body = slots[fields.body];
   if (typeof body !== "string" && !(body instanceof Uint8Array)) return null;
   const kind = slots[fields.headerKind];
@@ -165,6 +171,28 @@ function takeFastFrom(response: Response, fields: FastFields): FastResponse | nu
 }
 
 /**
+ * `!response.bodyUsed`, without what asking costs. Deno keeps the string of `new Response(text)`
+ * (and of `Response.json`) aside until something looks at the body, and `bodyUsed` is such a
+ * look: it builds the body's record (130 bytes, and a brand check, every hello world). A string
+ * still set aside, not yet taken by `takeFastResponse`, was never read. Only for a plain
+ * Response: a subclass may say otherwise through its own getter.
+ */
+export function bodyUnused(response: Response): boolean {
+  return fastFields === null ? !response.bodyUsed : unusedWith(response, fastFields);
+}
+
+function unusedWith(response: Response, fields: FastFields): boolean {
+  const slots = response as unknown as Record<symbol, unknown>;
+  if (
+    typeof slots[fields.lazyBody] === "string" && slots[fields.consumed] === false &&
+    Object.getPrototypeOf(response) === Response.prototype
+  ) {
+    return true;
+  }
+  return !response.bodyUsed;
+}
+
+/**
  * The symbols of the "serve fast" fields, if taking them gives exactly the parts of Responses made
  * for the purpose, nothing for Responses with anything more (or whose headers were read), and
  * leaves each Response used: else null, and the engine never looks.
@@ -177,8 +205,12 @@ function checkFastFields(): FastFields | null {
   const headerKind = named("serve fast header kind");
   const contentType = named("serve fast content type");
   const consumed = named("serve fast consumed");
-  if (!status || !body || !headerKind || !contentType || !consumed) return null;
-  const fields = { status, body, headerKind, contentType, consumed };
+  const record = named("response");
+  const lazyBody = named("lazy static body");
+  if (!status || !body || !headerKind || !contentType || !consumed || !record || !lazyBody) {
+    return null;
+  }
+  const fields = { status, body, headerKind, contentType, consumed, record, lazyBody };
   const take = (response: Response) => {
     const taken = takeFastFrom(response, fields);
     return response.bodyUsed === (taken !== null) ? JSON.stringify(taken) : "not used once taken";
@@ -200,8 +232,22 @@ function checkFastFields(): FastFields | null {
     [new Response(null), null],
     [touched, null],
   ];
+  // `unusedWith` must say what `bodyUsed` says (asked second: it builds what the first avoids).
+  const agrees = (response: Response) => unusedWith(response, fields) === !response.bodyUsed;
+  const read = new Response("so");
+  read.text().catch(() => {});
+  const taken = new Response("so");
+  takeFastFrom(taken, fields);
+  const unused = [
+    new Response("so"),
+    Response.json(1),
+    new Response(new Uint8Array(1)),
+    read,
+    taken,
+  ];
   try {
-    return cases.every(([response, parts]) => take(response) === JSON.stringify(parts))
+    return cases.every(([response, parts]) => take(response) === JSON.stringify(parts)) &&
+        unused.every(agrees)
       ? fields
       : null;
   } catch {

@@ -135,13 +135,23 @@ export class Connection {
           this.#disarm();
           if (n === null) break;
         }
-        // Usually the whole head is buffered (in the read just made, or pipelined): taken
-        // without a promise.
-        const headBytes = this.#takeHead() ?? await this.#readHead();
-        if (headBytes === ONLY_EMPTY_LINES) continue;
-        first = false;
-        if (headBytes === null) break;
-        const served = this.#serveOne(headBytes);
+        // Usually the whole head is buffered (in the read just made, or pipelined): parsed where
+        // it is, without a promise or a view.
+        const reader = this.#reader;
+        const end = this.#bufferedHeadEnd();
+        let served: boolean | Promise<boolean>;
+        if (end !== -1) {
+          const start = reader.offset;
+          reader.consume(end - start);
+          first = false;
+          served = this.#serveOne(reader.buffer, start, end);
+        } else {
+          const headBytes = await this.#readHead();
+          if (headBytes === ONLY_EMPTY_LINES) continue;
+          first = false;
+          if (headBytes === null) break;
+          served = this.#serveOne(headBytes, 0, headBytes.length);
+        }
         if (!(served instanceof Promise ? await served : served)) break;
       }
       await this.#writer.flush();
@@ -199,19 +209,19 @@ export class Connection {
   }
 
   /**
-   * Answers the request whose head is `headBytes`. Returns whether the connection may carry
-   * another: at once, with no promise, when the handler answered at once and the answer was only
-   * queued (most requests, and every one of a pipelined batch). An error answer is queued for the
-   * serving loop's last flush.
+   * Answers the request whose head is `bytes[start, end)`. Returns whether the connection may
+   * carry another: at once, with no promise, when the handler answered at once and the answer was
+   * only queued (most requests, and every one of a pipelined batch). An error answer is queued
+   * for the serving loop's last flush.
    */
-  #serveOne(headBytes: Uint8Array): boolean | Promise<boolean> {
+  #serveOne(bytes: Uint8Array, start: number, end: number): boolean | Promise<boolean> {
     const limits = this.#ctx.limits;
     this.#phase = "busy";
 
     let head: RequestHead;
     let framing: BodyFraming;
     try {
-      head = parseHead(headBytes, 0, headBytes.length, limits);
+      head = parseHead(bytes, start, end, limits);
       framing = requestFraming(head, limits.maxBodyBytes);
     } catch (error) {
       this.#queueFail(error, 1);
@@ -397,16 +407,16 @@ export class Connection {
   }
 
   /**
-   * A complete head already buffered, or null when `#readHead` must wait for the rest of it or
-   * decide: what it would find first, without its promise.
+   * Where a complete head already buffered ends (in the reader's buffer), or -1 when `#readHead`
+   * must wait for the rest of it or decide: what it would find first, without its promise.
    */
-  #takeHead(): Uint8Array | null {
+  #bufferedHeadEnd(): number {
     // Empty lines before a request line, and heads over the limits, are #readHead's to handle.
-    if (this.#reader.byteAt(0) === 0x0d) return null;
+    if (this.#reader.byteAt(0) === 0x0d) return -1;
     try {
-      return this.#reader.takeMatch(this.#matchHead, Infinity)?.bytes ?? null;
+      return this.#reader.findBuffered(this.#matchHead, Infinity);
     } catch {
-      return null;
+      return -1;
     }
   }
 
@@ -420,8 +430,8 @@ export class Connection {
     this.#arm(this.#ctx.limits.headersTimeout, true);
     let result;
     try {
-      result = this.#reader.takeMatch(this.#matchHead, Infinity) ??
-        await this.#reader.readMatch(this.#matchHead, Infinity, HEAD_END_OVERLAP);
+      // What is buffered is looked at first, then what each read adds.
+      result = await this.#reader.readMatch(this.#matchHead, Infinity, HEAD_END_OVERLAP);
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
       await this.#fail(error, 1);
@@ -459,9 +469,9 @@ export class Connection {
     response: Response | Answer,
     keepAlive: boolean,
   ): boolean | Promise<boolean> {
-    const status = response.status;
     // A 200 with a string or bytes and at most a Content-Type: its parts without its Headers.
     const fast = response instanceof Response ? takeFastResponse(response) : null;
+    const status = fast !== null ? 200 : response.status;
     let fields: EncodedFields;
     try {
       fields = fast !== null ? contentTypeFields(fast.contentType) : encodeFields(response.headers);
@@ -495,7 +505,8 @@ export class Connection {
       }
       return this.#writeStreamed(head, response, fields, known, keepAlive);
     }
-    if (!this.#queueHead(head, response, fields, framing, keepAlive)) return false;
+    const reason = fast !== null ? "" : reasonOf(response);
+    if (!this.#queueHead(head, status, reason, fields, framing, keepAlive)) return false;
     if (body !== null) this.#writer.queue(body);
     return this.#writer.full ? this.#writer.flush().then(() => keepAlive) : keepAlive;
   }
@@ -537,7 +548,15 @@ export class Connection {
         else framing = { kind: "close" };
       }
       if (framing.kind === "close") keepAlive = false;
-      if (!this.#queueHead(head, response, fields, framing, keepAlive)) return false;
+      const queued = this.#queueHead(
+        head,
+        response.status,
+        reasonOf(response),
+        fields,
+        framing,
+        keepAlive,
+      );
+      if (!queued) return false;
       if (omitBody || reader === null) return keepAlive;
       const written = this.#writeBody(reader, framing, ahead);
       const complete = written instanceof Promise ? await written : written;
@@ -553,14 +572,13 @@ export class Connection {
    */
   #queueHead(
     head: RequestHead,
-    response: Response | Answer,
+    status: number,
+    text: string,
     fields: EncodedFields,
     framing: ResponseFraming,
     keepAlive: boolean,
   ): boolean {
     try {
-      const status = response.status;
-      const text = response instanceof Response ? response.statusText : "";
       const repeated = REPEATED_HEAD.bytes(head.minor, status, text, fields, framing, !keepAlive);
       if (repeated !== null) this.#writer.queue(repeated);
       else {
@@ -864,6 +882,11 @@ function encodeText(text: string): Uint8Array {
   lastText = text;
   lastTextBytes = null;
   return TEXT_SCRATCH.subarray(0, encoder.encodeInto(text, TEXT_SCRATCH).written);
+}
+
+/** The reason phrase a handler gave its Response; an `Answer` has none. */
+function reasonOf(response: Response | Answer): string {
+  return response instanceof Response ? response.statusText : "";
 }
 
 /** The reader of a response's body stream, or null when it has none (or may not). */

@@ -45,7 +45,11 @@ export type ReadFullResult =
 
 /**
  * Finds the end of an item in `buf[from, to)`: the index just past it, or -1 if it is not there
- * yet. `from` may be later than the item's start: the reader only rescans what is new.
+ * yet. `from` may be later than the item's start: the reader only rescans what is new. `buf` is
+ * the reader's whole buffer, which holds old bytes past `to`: a matcher never looks at them, and
+ * keeps its native searches (`indexOf`) from running into them, since scanning a stale 16 KiB
+ * costs more than the search itself. (A view that ends at `to` per search was a tenth of the
+ * bytes a small request allocated.)
  */
 export type Matcher = (buf: Uint8Array, start: number, from: number, to: number) => number;
 
@@ -144,20 +148,40 @@ export class BufferedReader {
   /** Marks `n` buffered bytes as used. */
   consume(n: number): void {
     if (n > this.buffered) throw new RangeError(`consume(${n}) with ${this.buffered} buffered`);
-    this.#takeTo(this.#start + n);
+    this.#advance(this.#start + n);
   }
 
   /**
-   * The bytes from the first unconsumed one to `end`, consumed. Once nothing is left buffered the
-   * next read starts at the front again, into the whole buffer: left where the last item ended,
-   * reads would go into an ever smaller tail until it was full (a pipelined batch of 16 small
-   * requests cut in two every 25 batches, and a view allocated for every read).
+   * The buffer itself, for a parser that works in place: the unconsumed bytes are
+   * `[offset, offset + buffered)`. Valid until the next read; bytes consumed stay there until
+   * then too.
    */
+  get buffer(): Uint8Array {
+    return this.#buf;
+  }
+
+  /** Where the unconsumed bytes start in `buffer`. */
+  get offset(): number {
+    return this.#start;
+  }
+
+  /** The bytes from the first unconsumed one to `end`, consumed (see `#advance`). */
   #takeTo(end: number): Uint8Array {
     const bytes = this.#buf.subarray(this.#start, end);
+    this.#advance(end);
+    return bytes;
+  }
+
+  /**
+   * Consumes the bytes up to `end`. Once nothing is left buffered the next read starts at the
+   * front again, into the whole buffer: left where the last item ended, reads would go into an
+   * ever smaller tail until it was full (a pipelined batch of 16 small requests cut in two every
+   * 25 batches, and a view allocated for every read). The bytes stay where they are until the
+   * next read.
+   */
+  #advance(end: number): void {
     this.#start = end;
     if (this.#start === this.#end) this.#start = this.#end = 0;
-    return bytes;
   }
 
   /**
@@ -212,7 +236,7 @@ export class BufferedReader {
     const delim = typeof delimiter === "string" ? new TextEncoder().encode(delimiter) : delimiter;
     return this.readMatch(
       (buf, _start, from, to) => {
-        const at = indexOfSequence(buf, delim, from, to);
+        const at = indexOfSequence(buf.subarray(0, to), delim, from, to);
         return at === -1 ? -1 : at + delim.length;
       },
       maxBytes,
@@ -221,14 +245,12 @@ export class BufferedReader {
   }
 
   /**
-   * The item `match` finds complete in what is already buffered (consumed), or null: no I/O, so
-   * the common case of a whole request head in one read costs no promise.
+   * Where the item `match` finds complete in what is already buffered ends (an index into
+   * `buffer`), or -1; nothing is consumed. No I/O, no view and no result object: the common case
+   * of a whole request head in one read is parsed in place.
    */
-  takeMatch(match: Matcher, maxBytes: number): { status: "found"; bytes: Uint8Array } | null {
-    const limit = Math.min(this.#end, this.#start + maxBytes);
-    const end = match(this.#buf.subarray(0, limit), this.#start, this.#start, limit);
-    if (end === -1) return null;
-    return { status: "found", bytes: this.#takeTo(end) };
+  findBuffered(match: Matcher, maxBytes: number): number {
+    return match(this.#buf, this.#start, this.#start, Math.min(this.#end, this.#start + maxBytes));
   }
 
   /**
@@ -241,11 +263,8 @@ export class BufferedReader {
     let scanned = 0;
     for (;;) {
       const limit = Math.min(this.#end, this.#start + maxBytes);
-      // The view stops the matcher's native searches at the last buffered byte: the buffer holds
-      // stale bytes past it, and scanning them costs more than the search itself.
-      const view = this.#buf.subarray(0, limit);
       const from = this.#start + Math.max(0, scanned - overlap);
-      const end = match(view, this.#start, from, limit);
+      const end = match(this.#buf, this.#start, from, limit);
       if (end !== -1) return { status: "found", bytes: this.#takeTo(end) };
       if (this.buffered >= maxBytes) return { status: "limit" };
       scanned = limit - this.#start;
@@ -344,6 +363,10 @@ export class BufferedWriter {
   /** The gathering buffer; null while a write holds it (or before the first push). */
   #buf: Uint8Array<ArrayBuffer> | null = null;
   #used = 0;
+  /** The flush whose write is in flight, the bytes it writes and the buffer they are in. */
+  #flushing: Promise<void> | null = null;
+  #sending: Uint8Array = new Uint8Array(0);
+  #held: Uint8Array<ArrayBuffer> | null = null;
   #bytesWritten = 0;
   /** Set by `release`: a write completing afterwards keeps its buffer to itself. */
   #released = false;
@@ -421,23 +444,42 @@ export class BufferedWriter {
     this.queue(bytes);
   }
 
-  /** Sends everything queued in one write. */
+  /**
+   * Sends everything queued in one write, after the write of an earlier flush if one is still in
+   * flight (so that writes leave in order, one at a time).
+   */
   flush(): Promise<void> {
-    if (this.#used === 0) return DONE;
+    if (this.#used === 0) return this.#flushing ?? DONE;
+    if (this.#flushing !== null) return this.#flushing.then(() => this.flush());
     const buf = this.#buf!;
-    const bytes = buf.subarray(0, this.#used);
+    // The view of the last flush serves again when it is of the same bytes of the same buffer: a
+    // server that answers alike over and over flushes the same length every time.
+    const sending = this.#sending;
+    const bytes = sending.buffer === buf.buffer && sending.length === this.#used
+      ? sending
+      : buf.subarray(0, this.#used);
     // The buffer is the write's until it completes: a push meanwhile gets a buffer of its own.
     this.#buf = null;
     this.#used = 0;
     this.#bytesWritten += bytes.length;
-    // The usual write takes everything at once; only a partial one goes on through `writeAll`.
-    const reclaim = () => {
-      if (!this.#released) this.#buf ??= buf;
-    };
-    return this.#sink.write(bytes).then((n) =>
-      n < bytes.length ? writeAll(this.#sink, bytes.subarray(n)).then(reclaim) : reclaim()
-    );
+    this.#sending = bytes;
+    this.#held = buf;
+    // The callbacks are the writer's own, not closures made for each write.
+    return this.#flushing = this.#sink.write(bytes).then(this.#sent);
   }
+
+  /** The usual write takes everything at once; only a partial one goes on through `writeAll`. */
+  #sent = (n: number): Promise<void> | void => {
+    if (n >= this.#sending.length) return this.#reclaim();
+    return writeAll(this.#sink, this.#sending.subarray(n)).then(this.#reclaim);
+  };
+
+  /** The flush's write is over: its buffer gathers again, unless the writer was released. */
+  #reclaim = (): void => {
+    if (!this.#released) this.#buf ??= this.#held;
+    this.#held = null;
+    this.#flushing = null;
+  };
 
   /** The buffer, with room for `n` more bytes after the queued ones. */
   #room(n: number): Uint8Array<ArrayBuffer> {

@@ -69,7 +69,11 @@ export const FIELD_VALUE_BYTE = byteClass((b) => b === HTAB || (b >= 0x20 && b !
  * Signature of `Matcher` in io.ts: `from` is where new bytes start (minus an overlap of 2).
  */
 export function findHeadEnd(buf: Uint8Array, _start: number, from: number, to: number): number {
-  for (let i = buf.indexOf(LF, from); i !== -1 && i < to; i = buf.indexOf(LF, i + 1)) {
+  // `indexOf` runs on to the end of `buf`, past `to` (see `Matcher`). It stops by `to - 1` when
+  // that byte is an LF, as the last byte of a read that ends a request is; else it searches a
+  // view that ends at `to`.
+  const within = buf[to - 1] === LF ? buf : buf.subarray(0, to);
+  for (let i = within.indexOf(LF, from); i !== -1 && i < to; i = within.indexOf(LF, i + 1)) {
     if (i + 1 < to && buf[i + 1] === LF) return i + 2;
     if (i + 2 < to && buf[i + 1] === CR && buf[i + 2] === LF) return i + 3;
   }

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileServer } from "../mod.ts";
 import {
+  bodyUnused,
   type FastResponse,
   knownBody,
   labelBody,
@@ -239,6 +240,52 @@ for (const [name, make, expected] of FAST_RESPONSES) {
     // Taken means used, as under Deno.serve; and a Response is taken only once.
     assert.equal(response.bodyUsed, expected !== null);
     assert.equal(takeFastResponse(response), null);
+  });
+}
+
+/** A subclass whose own getter says its body is used: `bodyUnused` must take its word. */
+class AlwaysUsed extends Response {
+  override get bodyUsed(): boolean {
+    return true;
+  }
+}
+
+/** Responses in each state `bodyUnused` tells apart, and what `!bodyUsed` says of each. */
+const USED_OR_NOT: [string, () => Response, boolean][] = [
+  ["a lone string, untouched", () => new Response("hi"), true],
+  ["Response.json, untouched", () => Response.json({ a: 1 }), true],
+  ["bytes, untouched", () => new Response(new Uint8Array([1])), true],
+  ["a string with an init", () => new Response("hi", { status: 201 }), true],
+  ["no body", () => new Response(null), true],
+  ["a string being read", () => {
+    const response = new Response("hi");
+    response.text().catch(() => {});
+    return response;
+  }, false],
+  ["a string whose stream was taken", () => {
+    const response = new Response("hi");
+    response.body!.getReader();
+    return response;
+  }, true],
+  ["a string whose stream was read", () => {
+    const response = new Response("hi");
+    response.body!.getReader().read().catch(() => {});
+    return response;
+  }, false],
+  ["a string taken by the engine", () => {
+    const response = new Response("hi");
+    takeFastResponse(response);
+    return response;
+  }, false],
+  ["a subclass that says it is used", () => new AlwaysUsed("hi"), false],
+];
+
+for (const [name, make, unused] of USED_OR_NOT) {
+  Deno.test(`bodyUnused: ${name}`, () => {
+    const response = make();
+    // Asked first: `bodyUsed` builds the body record that `bodyUnused` avoids looking at.
+    assert.equal(bodyUnused(response), unused);
+    assert.equal(!response.bodyUsed, unused);
   });
 }
 

@@ -107,6 +107,65 @@ Deno.test("BufferedWriter: gathers pushes into one write and survives partial wr
   assert.equal(writer.pendingBytes, 0);
 });
 
+Deno.test("BufferedWriter: a flush while a write is in flight waits for it; writes leave one at a time, in order", async () => {
+  const writes: string[] = [];
+  const finishers: ((n: number) => void)[] = [];
+  let inFlight = 0;
+  const sink = {
+    write(p: Uint8Array): Promise<number> {
+      assert.equal(inFlight++, 0, "a second write began before the first ended");
+      writes.push(decoder.decode(p));
+      return new Promise((resolve) =>
+        finishers.push((n) => {
+          inFlight--;
+          resolve(n);
+        })
+      );
+    },
+  };
+  const writer = new BufferedWriter(sink);
+  writer.queue(encoder.encode("one"));
+  const first = writer.flush();
+  writer.queue(encoder.encode("two"));
+  const second = writer.flush();
+  // Nothing queued: the flush still ends only once everything before it is written.
+  const third = writer.flush();
+  let thirdDone = false;
+  third.then(() => thirdDone = true);
+  await Promise.resolve();
+  assert.deepEqual(writes, ["one"]);
+  finishers.shift()!(3);
+  await first;
+  // "two" leaves once "one" has (its flush waited on the first one's promise, before this test
+  // did); the empty flush is still waiting for it.
+  assert.deepEqual(writes, ["one", "two"]);
+  assert.equal(thirdDone, false);
+  finishers.shift()!(3);
+  await second;
+  await third;
+  assert.equal(writer.bytesWritten, 6);
+});
+
+Deno.test("BufferedWriter: flushes of the same length in a row, with other bytes each time, send those bytes", async () => {
+  const writes: string[] = [];
+  const views: Uint8Array[] = [];
+  const writer = new BufferedWriter({
+    write(p: Uint8Array): Promise<number> {
+      writes.push(decoder.decode(p));
+      views.push(p);
+      return Promise.resolve(p.length);
+    },
+  });
+  for (const text of ["aaa", "bbb", "cc", "ddd"]) {
+    writer.queue(encoder.encode(text));
+    await writer.flush();
+  }
+  assert.deepEqual(writes, ["aaa", "bbb", "cc", "ddd"]);
+  // The same length again is sent from the same view (nothing allocated for it).
+  assert.equal(views[1], views[0]);
+  assert.notEqual(views[2], views[1]);
+});
+
 /** A source whose one read is answered by hand: it keeps the buffer the reader handed it. */
 function heldSource() {
   let resolve: (n: number | null) => void = () => {};
@@ -231,10 +290,13 @@ Deno.test("once every buffered byte is taken, the next read gets the whole buffe
     async () => (await reader.readSome(item.length)) !== null,
     async () => {
       await reader.fill();
-      return reader.takeMatch((buf, _start, from, to) => {
+      const end = reader.findBuffered((buf, _start, from, to) => {
         const at = indexOfSequence(buf, headEnd, from, to);
         return at === -1 ? -1 : at + headEnd.length;
-      }, 1000) !== null;
+      }, 1000);
+      if (end === -1) return false;
+      reader.consume(end - reader.offset);
+      return true;
     },
   ];
   for (let i = 0; i < 40; i++) assert.ok(await takers[i % takers.length](), `item ${i}`);

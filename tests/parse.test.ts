@@ -454,6 +454,20 @@ Deno.test("parse limits: more than maxHeaderCount fields gives 431", () => {
   assert.throws(() => parse(head(6), limits), (e: HttpError) => e.status === 431);
 });
 
+Deno.test("findHeadEnd: bytes past `to` (a reader's old ones) are never looked at", () => {
+  const head = `GET / HTTP/1.1\r\n${H}\r\n`;
+  // What the buffer holds past the new bytes: an older head's end, bare LFs, zeros, nothing.
+  const stale = ["\r\n\r\nGET /old HTTP/1.1\r\n\r\n", "\n\n\n", "\0".repeat(64), ""];
+  for (const old of stale) {
+    const bytes = encoder.encode(head + old);
+    assert.equal(findHeadEnd(bytes, 0, 0, head.length), head.length, JSON.stringify(old));
+    // Cut anywhere before its end, the head is not found, whatever the old bytes say.
+    for (let cut = 0; cut < head.length; cut++) {
+      assert.equal(findHeadEnd(bytes, 0, 0, cut), -1, `${JSON.stringify(old)} cut at ${cut}`);
+    }
+  }
+});
+
 Deno.test("findHeadEnd: incomplete heads are not found, wherever the search resumes", () => {
   const full = encoder.encode(`GET / HTTP/1.1\r\n${H}\r\n`);
   for (let cut = 0; cut < full.length; cut++) {
