@@ -88,8 +88,8 @@ export class Connection {
   #deadline = Infinity;
   /** The armed timeout's length in ms. */
   #timeout = 0;
-  /** Whether the armed timeout answers 408 (a request head was under way) before closing. */
-  #answer408 = false;
+  /** What the armed timeout is for, and so what its expiry does. */
+  #armedFor: Wait = "idle";
   /** This connection's slot in `ctx.deadlines`, while it serves. */
   #deadlineSlot = -1;
   /**
@@ -130,7 +130,7 @@ export class Connection {
           this.#phase = "idle";
           await this.#writer.flush();
           if (this.#draining) break;
-          this.#arm(first ? limits.headersTimeout : limits.keepAliveTimeout, false);
+          this.#arm(first ? limits.headersTimeout : limits.keepAliveTimeout, "idle");
           const n = this.#reader.filled(await this.#reader.startRead());
           this.#disarm();
           if (n === null) break;
@@ -197,7 +197,7 @@ export class Connection {
    * source becomes the client address. False (logged) when the connection must close instead.
    */
   async #readProxyHeader(): Promise<boolean> {
-    this.#arm(this.#ctx.limits.headersTimeout, false);
+    this.#arm(this.#ctx.limits.headersTimeout, "idle");
     const header = await readProxyHeader(this.#reader);
     this.#disarm();
     if (typeof header === "string") {
@@ -332,7 +332,7 @@ export class Connection {
   async #drain(body: IncomingBody): Promise<boolean> {
     const limits = this.#ctx.limits;
     await this.#writer.flush();
-    this.#arm(limits.headersTimeout, false);
+    this.#arm(limits.headersTimeout, "idle");
     const drained = await body.drain(limits.maxDrainBytes);
     this.#disarm();
     return drained;
@@ -427,7 +427,7 @@ export class Connection {
    */
   async #readHead(): Promise<Uint8Array | null> {
     this.#phase = "head";
-    this.#arm(this.#ctx.limits.headersTimeout, true);
+    this.#arm(this.#ctx.limits.headersTimeout, "head");
     let result;
     try {
       // What is buffered is looked at first, then what each read adds.
@@ -671,36 +671,29 @@ export class Connection {
 
   /**
    * One socket write under `writeTimeout`: a write waits only while the client does not read, so
-   * a client that stops reading is let go of instead of holding its response forever. (No other
-   * timeout is armed while the connection writes.)
+   * a client that stops reading is let go of instead of holding its response forever. Each write
+   * starts the timeout again, unless a read's is armed (none is while the connection writes,
+   * but for a 100 Continue). Nothing is done when the write ends: the ticker drops a write's
+   * timeout once the writer has no write in flight, so a write costs no callback of its own.
    */
   #timedWrite(bytes: Uint8Array): Promise<number> {
     const timeout = this.#ctx.limits.writeTimeout;
-    if (timeout <= 0 || this.#deadline !== Infinity) return this.conn.write(bytes);
-    this.#arm(timeout, false);
-    return this.conn.write(bytes).then(this.#written, this.#writeFailed);
+    if (timeout > 0 && (this.#deadline === Infinity || this.#armedFor === "write")) {
+      this.#arm(timeout, "write");
+    }
+    return this.conn.write(bytes);
   }
 
-  #written = (n: number): number => {
-    this.#disarm();
-    return n;
-  };
-
-  #writeFailed = (error: unknown): never => {
-    this.#disarm();
-    throw error;
-  };
-
   /**
-   * Arms the connection's one timeout; `answer408` says whether a request was under way. Field
-   * writes, not a timer and not even a clock read: `ctx.deadlines` stamps the deadline the first
-   * time it sees the timeout armed, and checks it after that (a setTimeout/clearTimeout pair per
-   * request cost 7.6% of the hello-world profile, reading the clock at each arm 8%).
+   * Arms the connection's one timeout, for what the connection waits on. Field writes, not a
+   * timer and not even a clock read: `ctx.deadlines` stamps the deadline the first time it sees
+   * the timeout armed, and checks it after that (a setTimeout/clearTimeout pair per request cost
+   * 7.6% of the hello-world profile, reading the clock at each arm 8%).
    */
-  #arm(ms: number, answer408: boolean): void {
+  #arm(ms: number, armedFor: Wait): void {
     this.#deadline = UNSTAMPED;
     this.#timeout = ms;
-    this.#answer408 = answer408;
+    this.#armedFor = armedFor;
   }
 
   #disarm(): void {
@@ -709,6 +702,12 @@ export class Connection {
 
   /** Called by the ticker: closes the connection (after a 408) once its armed timeout is over. */
   expireBy(now: number): void {
+    if (this.#armedFor === "write" && !this.#writer.writing) {
+      // The writes it was armed for are over (a streamed body may wait for its next chunk as
+      // long as the handler likes).
+      this.#disarm();
+      return;
+    }
     if (this.#deadline === UNSTAMPED) {
       // Armed since the last tick: the timeout counts from now, so it never fires early.
       this.#deadline = now + this.#timeout;
@@ -716,7 +715,7 @@ export class Connection {
     }
     if (now < this.#deadline) return;
     this.#deadline = Infinity;
-    if (this.#answer408) {
+    if (this.#armedFor === "head") {
       const bytes = encodeError(1, new HttpError(408, "request head not received in time"), true);
       this.conn.write(bytes).catch(() => {}).finally(() => this.close());
     } else {
@@ -730,6 +729,13 @@ const NO_BODY_LIMITS = { maxBodyBytes: 0, maxExtensionBytes: 0, maxTrailerBytes:
 
 /** What `#readHead` returns when the "head" it found was empty lines only. */
 const ONLY_EMPTY_LINES = new Uint8Array(0);
+
+/**
+ * What a connection's timeout was armed for: the next request (`idle`, also a body left to
+ * drain and a PROXY header), the rest of a head under way (`head`: a 408 answers its expiry), or
+ * a write the client does not take in (`write`).
+ */
+type Wait = "idle" | "head" | "write";
 
 /** `#deadline` of a timeout armed since the ticker's last tick. */
 const UNSTAMPED = -1;

@@ -367,6 +367,8 @@ export class BufferedWriter {
   #flushing: Promise<void> | null = null;
   #sending: Uint8Array = new Uint8Array(0);
   #held: Uint8Array<ArrayBuffer> | null = null;
+  /** Large pieces being written on their own (`push`). */
+  #pushing = 0;
   #bytesWritten = 0;
   /** Set by `release`: a write completing afterwards keeps its buffer to itself. */
   #released = false;
@@ -392,6 +394,11 @@ export class BufferedWriter {
     if (this.#buf !== null) WRITE_BUFFERS.give(this.#buf);
     this.#buf = null;
     this.#released = true;
+  }
+
+  /** Whether a write to the sink is in flight (one that failed counts as never ending). */
+  get writing(): boolean {
+    return this.#flushing !== null || this.#pushing > 0;
   }
 
   /** Whether enough is queued that it should be written before more is gathered. */
@@ -438,7 +445,12 @@ export class BufferedWriter {
     if (bytes.length >= GATHER_LIMIT_BYTES) {
       await this.flush();
       this.#bytesWritten += bytes.length;
-      return writeAll(this.#sink, bytes);
+      this.#pushing++;
+      try {
+        return await writeAll(this.#sink, bytes);
+      } finally {
+        this.#pushing--;
+      }
     }
     if (this.#used + bytes.length > GATHER_LIMIT_BYTES) await this.flush();
     this.queue(bytes);

@@ -507,6 +507,30 @@ Deno.test("HEAD: a bodiless answer announces the handler's length, or none — n
   assert.equal(unknown.headers.get("transfer-encoding"), undefined);
 });
 
+Deno.test("timeout: writeTimeout counts while a write waits, not while a stream waits for its next chunk", async () => {
+  const encoder = new TextEncoder();
+  // The handler's stream pauses for five write timeouts between its chunks: the time passing is
+  // what is tested, so it is a timer, not a wait for an event.
+  const paused = () =>
+    new Response(
+      new ReadableStream({
+        async start(controller) {
+          controller.enqueue(encoder.encode("before "));
+          await new Promise((resolve) => setTimeout(resolve, 250));
+          controller.enqueue(encoder.encode("after"));
+          controller.close();
+        },
+      }),
+    );
+  await using s = startServer(paused, { limits: { writeTimeout: 50 } });
+  const [response] = parseResponses(
+    await exchange(s.port, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"),
+    [false],
+  );
+  assert.equal(response.status, 200);
+  assert.equal(response.body, "before after");
+});
+
 Deno.test("timeout: a client that stops reading is let go of after writeTimeout", async () => {
   const chunk = new Uint8Array(64 * 1024);
   const endless = () => new Response(new ReadableStream({ pull: (c) => c.enqueue(chunk) }));
