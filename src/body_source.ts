@@ -8,6 +8,7 @@
  * instead of a new array per chunk (allocating those was 19% of the 1 MiB static profile). Once
  * the Response's own body has been used (a wrapper read it), the label no longer counts.
  */
+import { ReadableStreamClass, RESPONSE_PROTOTYPE } from "./web_classes.ts";
 
 export type KnownBody =
   | { kind: "bytes"; bytes: Uint8Array }
@@ -72,7 +73,7 @@ function staticBodyOf(response: Response, record: symbol): InnerBody | null {
     record
   ]?.body;
   const held = inner?.streamOrStatic;
-  if (typeof held !== "object" || held === null || held instanceof ReadableStream) return null;
+  if (typeof held !== "object" || held === null || held instanceof ReadableStreamClass) return null;
   if (typeof inner!.consume !== "function") return null;
   return typeof held.body === "string" || held.body instanceof Uint8Array ? inner! : null;
 }
@@ -146,7 +147,7 @@ const DEFAULT_TEXT_TYPE = "text/plain;charset=UTF-8";
 function takeFastFrom(response: Response, fields: FastFields): FastResponse | null {
   // A subclass may answer `status`, `headers` or `statusText` its own way, which the fields
   // would not show: it is sent through those getters.
-  if (Object.getPrototypeOf(response) !== Response.prototype) return null;
+  if (Object.getPrototypeOf(response) !== RESPONSE_PROTOTYPE) return null;
   const slots = response as unknown as Record<symbol, unknown>;
   if (slots[fields.status] !== 200 || !unusedWith(response, fields)) return null;
   // Deno's fast path has no reason phrase: one of the handler's own goes the slower way. (Read
@@ -185,7 +186,7 @@ function unusedWith(response: Response, fields: FastFields): boolean {
   const slots = response as unknown as Record<symbol, unknown>;
   if (
     typeof slots[fields.lazyBody] === "string" && slots[fields.consumed] === false &&
-    Object.getPrototypeOf(response) === Response.prototype
+    Object.getPrototypeOf(response) === RESPONSE_PROTOTYPE
   ) {
     return true;
   }

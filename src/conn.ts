@@ -7,6 +7,7 @@
  * (within a bound) before the next head is read. Answers to pipelined requests are gathered and
  * leave in one write, flushed whenever the reader is about to wait on the socket.
  */
+import { ResponseClass } from "./web_classes.ts";
 import { HttpError } from "./errors.ts";
 import { Registry } from "./registry.ts";
 import { socketSource } from "./socket_source.ts";
@@ -470,7 +471,7 @@ export class Connection {
     keepAlive: boolean,
   ): boolean | Promise<boolean> {
     // A 200 with a string or bytes and at most a Content-Type: its parts without its Headers.
-    const fast = response instanceof Response ? takeFastResponse(response) : null;
+    const fast = response instanceof ResponseClass ? takeFastResponse(response) : null;
     const status = fast !== null ? 200 : response.status;
     let fields: EncodedFields;
     try {
@@ -846,7 +847,7 @@ function isDirectOutcome(value: unknown): value is Answer | Response | null {
  * made with (taken, so the Response is used), or an answer's bytes or file.
  */
 function knownBodyOf(response: Response | Answer): KnownBody | null {
-  if (response instanceof Response) {
+  if (response instanceof ResponseClass) {
     const known = knownBody(response);
     if (known !== null) return known;
     const body = takeStaticBody(response);
@@ -892,13 +893,13 @@ function encodeText(text: string): Uint8Array {
 
 /** The reason phrase a handler gave its Response; an `Answer` has none. */
 function reasonOf(response: Response | Answer): string {
-  return response instanceof Response ? response.statusText : "";
+  return response instanceof ResponseClass ? response.statusText : "";
 }
 
 /** The reader of a response's body stream, or null when it has none (or may not). */
 function streamReader(response: Response | Answer): BodyReader | null {
   if (statusHasNoBody(response.status)) return null;
-  if (response instanceof Response) return response.body?.getReader() ?? null;
+  if (response instanceof ResponseClass) return response.body?.getReader() ?? null;
   return response.body?.kind === "stream" ? response.body.stream.getReader() : null;
 }
 

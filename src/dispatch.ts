@@ -2,6 +2,7 @@
  * Calling the handler: the request timeout, and what becomes of a handler that throws or returns
  * something that is not a `Response` (onError, then a plain 500). Shared by both transports.
  */
+import { ResponseClass } from "./web_classes.ts";
 import { bodyUnused } from "./body_source.ts";
 import { HttpError } from "./errors.ts";
 
@@ -82,7 +83,7 @@ function withTimeout<A>(pending: Promise<A>, ms: number): Promise<A> {
  * Deno.serve.
  */
 export function isResponse(value: unknown): value is Response {
-  return value instanceof Response && bodyUnused(value);
+  return value instanceof ResponseClass && bodyUnused(value);
 }
 
 /** Bytes, not a string, so no content-type is added: the same answer Deno.serve gives. */

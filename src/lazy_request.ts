@@ -25,6 +25,7 @@
  * (`checkInternals`): in a Deno where they differ, `lazyRequest` gives null and requests are
  * copied from their templates as before.
  */
+import { ReadableStreamClass, RequestClass } from "./web_classes.ts";
 
 /** Deno's pieces of a Request that `lazyRequest` relies on. */
 interface Internals {
@@ -135,7 +136,7 @@ export function lazyRequest(
   body: ReadableStream<Uint8Array> | Uint8Array | null,
 ): Request | null {
   if (internals === null || !KEPT_METHODS.has(method)) return null;
-  if (body !== null && !(body instanceof ReadableStream)) return null;
+  if (body !== null && !(body instanceof ReadableStreamClass)) return null;
   return build(internals, method, url, fields, body);
 }
 
@@ -146,7 +147,7 @@ function build(
   fields: readonly string[],
   body: ReadableStream<Uint8Array> | null,
 ): Request {
-  const request = new Request(brand as unknown as string);
+  const request = new RequestClass(brand as unknown as string);
   const slots = request as unknown as Record<symbol, unknown>;
   slots[record] = new ParsedRecord(method, url, fields, body === null ? null : new InnerBody(body));
   slots[guard] = "request";
