@@ -166,6 +166,33 @@ Deno.test("BufferedWriter: flushes of the same length in a row, with other bytes
   assert.notEqual(views[2], views[1]);
 });
 
+Deno.test("the read buffer starts at 4 KiB, and doubles up to 16 KiB only while reads fill it whole", async () => {
+  /** The room each read was offered, with reads that fill `fill(room)` of it. */
+  const offers = async (fill: (room: number) => number, reads: number) => {
+    const room: number[] = [];
+    const reader = new BufferedReader({
+      read(p) {
+        room.push(p.length);
+        const n = fill(p.length);
+        p.fill(0x61, 0, n);
+        return Promise.resolve(n);
+      },
+    });
+    for (let i = 0; i < reads; i++) {
+      assert.notEqual(await reader.readSome(Infinity), null);
+    }
+    return room;
+  };
+  // A body coming as fast as the socket gives it: every read takes all it is offered.
+  assert.deepEqual(
+    await offers((room) => room, 5),
+    [4096, 8192, 16384, 16384, 16384],
+  );
+  // Small requests, one a read (keep-alive), or a read that fills only part of the buffer.
+  assert.deepEqual(await offers(() => 40, 4), [4096, 4096, 4096, 4096]);
+  assert.deepEqual(await offers((room) => room - 1, 3), [4096, 4096, 4096]);
+});
+
 /** A source whose one read is answered by hand: it keeps the buffer the reader handed it. */
 function heldSource() {
   let resolve: (n: number | null) => void = () => {};
