@@ -94,9 +94,14 @@ class BufferPool {
     return this.#free.pop() ?? new Uint8Array(this.#size);
   }
 
-  /** Keeps `buffer` if it has the pool's size (a grown one does not) and the pool has room. */
-  give(buffer: Uint8Array<ArrayBuffer>): void {
-    if (buffer.length === this.#size && this.#free.length < this.#max) this.#free.push(buffer);
+  /**
+   * Keeps `buffer` if it has the pool's size (a grown one does not) and the pool has room; says
+   * whether it did.
+   */
+  give(buffer: Uint8Array<ArrayBuffer>): boolean {
+    if (buffer.length !== this.#size || this.#free.length >= this.#max) return false;
+    this.#free.push(buffer);
+    return true;
   }
 }
 
@@ -515,11 +520,16 @@ export class BufferedWriter {
     return writeAll(this.#sink, this.#sending.subarray(n)).then(this.#reclaim);
   };
 
-  /** The flush's write is over: its buffer gathers again, unless the writer was released. */
+  /**
+   * The flush's write is over: its buffer goes back to the pool, so that a connection between two
+   * answers holds none, and the next answer of any connection is gathered in the buffer used last
+   * (still in the caches). A grown one stays with the writer, unless it was released.
+   */
   #reclaim = (): void => {
-    if (!this.#released) this.#buf ??= this.#held;
+    const held = this.#held!;
     this.#held = null;
     this.#flushing = null;
+    if (!WRITE_BUFFERS.give(held) && !this.#released) this.#buf ??= held;
   };
 
   /** The buffer, with room for `n` more bytes after the queued ones. */

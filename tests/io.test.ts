@@ -193,6 +193,31 @@ Deno.test("the read buffer starts at 4 KiB, and doubles up to 16 KiB only while 
   assert.deepEqual(await offers((room) => room - 1, 3), [4096, 4096, 4096]);
 });
 
+Deno.test("BufferedWriter: once its write is over, a writer's buffer serves the next writer", async () => {
+  const buffers: ArrayBufferLike[] = [];
+  const sink = {
+    write(p: Uint8Array): Promise<number> {
+      buffers.push(p.buffer);
+      return Promise.resolve(p.length);
+    },
+  };
+  const first = new BufferedWriter(sink);
+  const second = new BufferedWriter(sink);
+  first.queue(encoder.encode("one"));
+  await first.flush();
+  // `first` is idle and holds no buffer: `second` gathers in the one `first` wrote from.
+  second.queue(encoder.encode("two"));
+  await second.flush();
+  assert.equal(buffers[1], buffers[0]);
+  // A buffer that had to grow for a large answer stays with its writer.
+  first.queue(new Uint8Array(10_000));
+  await first.flush();
+  first.queue(encoder.encode("three"));
+  await first.flush();
+  assert.equal(buffers[3], buffers[2]);
+  assert.notEqual(buffers[2], buffers[0]);
+});
+
 /** A source whose one read is answered by hand: it keeps the buffer the reader handed it. */
 function heldSource() {
   let resolve: (n: number | null) => void = () => {};
