@@ -7,7 +7,6 @@
  * (within a bound) before the next head is read. Answers to pipelined requests are gathered and
  * leave in one write, flushed whenever the reader is about to wait on the socket.
  */
-import { ResponseClass } from "./web_classes.ts";
 import { HttpError } from "./errors.ts";
 import { Registry } from "./registry.ts";
 import { socketSource } from "./socket_source.ts";
@@ -34,6 +33,7 @@ import {
   takeStaticBody,
 } from "./body_source.ts";
 import { dispatch, isResponse } from "./dispatch.ts";
+import { ResponseClass } from "./web_classes.ts";
 import {
   contentTypeFields,
   encodeChunk,
@@ -673,8 +673,8 @@ export class Connection {
   /**
    * One socket write under `writeTimeout`: a write waits only while the client does not read, so
    * a client that stops reading is let go of instead of holding its response forever. Each write
-   * starts the timeout again, unless a read's is armed (none is while the connection writes,
-   * but for a 100 Continue). Nothing is done when the write ends: the ticker drops a write's
+   * starts the timeout again, unless another one (a read's) is armed. Nothing is done when the
+   * write ends: the ticker drops a write's
    * timeout once the writer has no write in flight, so a write costs no callback of its own.
    */
   #timedWrite(bytes: Uint8Array): Promise<number> {

@@ -2,9 +2,9 @@
  * Calling the handler: the request timeout, and what becomes of a handler that throws or returns
  * something that is not a `Response` (onError, then a plain 500). Shared by both transports.
  */
-import { ResponseClass } from "./web_classes.ts";
 import { bodyUnused } from "./body_source.ts";
 import { HttpError } from "./errors.ts";
+import { ResponseClass } from "./web_classes.ts";
 
 /**
  * Runs `handler(request, info)` under `requestTimeout` ms (0: none). An `HttpError` — the body the
