@@ -141,7 +141,10 @@ export function parseHead(
   const target = latin1(buf, targetStart, i);
   const minor = parseVersion(buf, i + 1, lineEnd);
 
-  const fields: string[] = [];
+  // Created with its first field: a request from a tool carries one or two, and `[name, value]` is
+  // an array of two slots where an empty one grows to sixteen on its first push (110 of the 306
+  // bytes a head like wrk's cost).
+  let fields: string[] | null = null;
   let hosts = 0;
   let pos = lineEnd + 2;
   for (;;) {
@@ -151,7 +154,7 @@ export function parseHead(
       // RFC 9112 §5.2: a server MUST reject obs-fold in a request (or replace it; we reject).
       throw new HttpError(400, "obsolete line folding (a field line starting with whitespace)");
     }
-    if (fields.length >= limits.maxHeaderCount * 2) {
+    if ((fields === null ? 0 : fields.length) >= limits.maxHeaderCount * 2) {
       throw new HttpError(431, `more than ${limits.maxHeaderCount} header fields`);
     }
     const nameStart = pos;
@@ -179,7 +182,9 @@ export function parseHead(
     while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) {
       valueEnd--;
     }
-    fields.push(name, latin1(buf, valueStart, valueEnd));
+    const value = latin1(buf, valueStart, valueEnd);
+    if (fields === null) fields = [name, value];
+    else fields.push(name, value);
     if (name === "host") hosts++;
     pos += 2;
   }
@@ -190,7 +195,7 @@ export function parseHead(
   if (hosts > 1) throw new HttpError(400, "more than one Host field");
   if (hosts === 0 && minor === 1) throw new HttpError(400, "HTTP/1.1 request without a Host field");
 
-  return { method, target, form: targetForm(method, target), minor, fields };
+  return { method, target, form: targetForm(method, target), minor, fields: fields ?? [] };
 }
 
 /**
