@@ -216,9 +216,13 @@ function lineEndAt(buf: Uint8Array, start: number, end: number, maxUriBytes: num
   return lf - 1;
 }
 
+/** DIGIT (RFC 5234 §B.1). A function of the module's: a closure made in each call was 57 bytes a head. */
+function isDigit(byte: number): boolean {
+  return byte >= 0x30 && byte <= 0x39;
+}
+
 /** HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3); we speak 1.0 and 1.1. */
 function parseVersion(buf: Uint8Array, start: number, end: number): number {
-  const isDigit = (b: number) => b >= 0x30 && b <= 0x39;
   if (
     end - start !== 8 || buf[start] !== 0x48 || buf[start + 1] !== 0x54 ||
     buf[start + 2] !== 0x54 || buf[start + 3] !== 0x50 || buf[start + 4] !== 0x2f ||
