@@ -149,7 +149,9 @@ function takeFastFrom(response: Response, fields: FastFields): FastResponse | nu
   // would not show: it is sent through those getters.
   if (Object.getPrototypeOf(response) !== RESPONSE_PROTOTYPE) return null;
   const slots = response as unknown as Record<symbol, unknown>;
-  if (slots[fields.status] !== 200 || !unusedWith(response, fields)) return null;
+  if (slots[fields.status] !== 200 || !(setAside(response, fields) || !response.bodyUsed)) {
+    return null;
+  }
   // Deno's fast path has no reason phrase: one of the handler's own goes the slower way. (Read
   // from the record: the getter costs a brand check, and this is every small answer.)
   if ((slots[fields.record] as { statusMessage?: unknown } | undefined)?.statusMessage !== "") {
@@ -183,14 +185,16 @@ export function bodyUnused(response: Response): boolean {
 }
 
 function unusedWith(response: Response, fields: FastFields): boolean {
-  const slots = response as unknown as Record<symbol, unknown>;
-  if (
-    typeof slots[fields.lazyBody] === "string" && slots[fields.consumed] === false &&
-    Object.getPrototypeOf(response) === RESPONSE_PROTOTYPE
-  ) {
+  if (Object.getPrototypeOf(response) === RESPONSE_PROTOTYPE && setAside(response, fields)) {
     return true;
   }
   return !response.bodyUsed;
+}
+
+/** Whether Deno still keeps `response`'s string aside, not taken: its body was never read. */
+function setAside(response: Response, fields: FastFields): boolean {
+  const slots = response as unknown as Record<symbol, unknown>;
+  return typeof slots[fields.lazyBody] === "string" && slots[fields.consumed] === false;
 }
 
 /**

@@ -216,7 +216,7 @@ function lineEndAt(buf: Uint8Array, start: number, end: number, maxUriBytes: num
   return lf - 1;
 }
 
-/** DIGIT (RFC 5234 §B.1). A function of the module's: a closure made in each call was 57 bytes a head. */
+/** DIGIT (RFC 5234 §B.1); the module's, not a closure made in each call (57 bytes a head). */
 function isDigit(byte: number): boolean {
   return byte >= 0x30 && byte <= 0x39;
 }
