@@ -119,8 +119,7 @@ export class BufferedReader {
   #bytesRead = 0;
   /** Socket reads in flight into the buffer (one, unless callers misbehave). */
   #reading = 0;
-  /** The room the last read was offered, and whether it was the whole buffer and filled it. */
-  #offered = 0;
+  /** Whether the last read filled the whole buffer (it was offered all of it, and took it). */
   #filledWhole = false;
 
   constructor(source: ByteSource, initialBytes = INITIAL_BUFFER_BYTES) {
@@ -232,7 +231,6 @@ export class BufferedReader {
     this.#reading++;
     // An empty buffer is read into whole: no view to allocate, the usual case between requests.
     const into = this.#end === 0 ? this.#buf : this.#buf.subarray(this.#end);
-    this.#offered = into.length;
     return this.#source.read(into);
   }
 
@@ -252,7 +250,7 @@ export class BufferedReader {
     }
     this.#end += n;
     this.#bytesRead += n;
-    this.#filledWhole = n === this.#offered && n === this.#buf.length;
+    this.#filledWhole = n === this.#buf.length;
     return n;
   };
 
