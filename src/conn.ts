@@ -10,6 +10,7 @@
 import { HttpError } from "./errors.ts";
 import { Registry } from "./registry.ts";
 import { socketSource } from "./socket_source.ts";
+import { repeatEvery } from "./timer.ts";
 import { BufferedReader, BufferedWriter, GATHER_LIMIT_BYTES, type Matcher } from "./io.ts";
 import {
   fieldTokens,
@@ -754,7 +755,8 @@ const MAX_TICK_MS = 1000;
 export class DeadlineTicker {
   #connections = new Registry<Connection>();
   #period: number;
-  #interval: ReturnType<typeof setInterval> | undefined;
+  /** Stops the ticking; set while it ticks. */
+  #stop: (() => void) | undefined;
 
   constructor(limits: Pick<Limits, "headersTimeout" | "keepAliveTimeout" | "writeTimeout">) {
     const shortest = Math.min(
@@ -768,15 +770,15 @@ export class DeadlineTicker {
   /** Watches `connection`'s timeouts; returns the slot that `delete` takes. */
   add(connection: Connection): number {
     const slot = this.#connections.add(connection);
-    this.#interval ??= setInterval(() => this.#tick(), this.#period);
+    this.#stop ??= repeatEvery(this.#period, () => this.#tick());
     return slot;
   }
 
   delete(slot: number): void {
     this.#connections.delete(slot);
-    if (this.#connections.size === 0 && this.#interval !== undefined) {
-      clearInterval(this.#interval);
-      this.#interval = undefined;
+    if (this.#connections.size === 0 && this.#stop !== undefined) {
+      this.#stop();
+      this.#stop = undefined;
     }
   }
 

@@ -2,6 +2,7 @@
  * Response serialization: the status line, the header block and the framing decision
  * (RFC 9112 §4, §6.3, §7).
  */
+import { imfFixdate } from "./http_date.ts";
 import { FieldList } from "./direct.ts";
 import { HttpError } from "./errors.ts";
 
@@ -72,7 +73,7 @@ export function httpDate(now = Date.now()): string {
   const second = Math.floor(now / 1000);
   if (second !== cachedSecond) {
     cachedSecond = second;
-    cachedDate = new Date(second * 1000).toUTCString();
+    cachedDate = imfFixdate(second * 1000);
   }
   return cachedDate;
 }

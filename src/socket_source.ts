@@ -17,14 +17,11 @@
  * it reads what `Conn.read` would. Anything else (a connection of another kind, a test's fake, a
  * Deno without these) is read through its own `read`.
  */
+import { denoCore } from "./deno_core.ts";
 import type { ByteSource } from "./io.ts";
 
-/** Deno's internal namespace, reached the way Deno's own tests reach it. */
-const core = (Deno as unknown as Record<symbol, { core?: { read?: unknown } } | undefined>)[
-  (Deno as unknown as { internal: symbol }).internal
-]?.core;
-const coreRead = typeof core?.read === "function"
-  ? core.read as (rid: number, into: Uint8Array) => Promise<number>
+const coreRead = typeof denoCore?.read === "function"
+  ? denoCore.read as (rid: number, into: Uint8Array) => Promise<number>
   : null;
 
 /**

@@ -2,6 +2,7 @@
  * Validators and conditional requests (RFC 9110 §8.8 and §13): ETag and Last-Modified for a
  * representation, the precondition order of §13.2.2, and If-Range (§13.1.5).
  */
+import { imfFixdate } from "../http_date.ts";
 import type { RequestView } from "../direct.ts";
 
 /** The validators of one representation (one file, or one encoding of it). */
@@ -41,7 +42,7 @@ function identityValidators(info: Deno.FileInfo): Validators {
     etag: `"${tagOf(info)}"`,
     lastModified,
     // IMF-fixdate, the preferred HTTP-date format (§5.6.7).
-    lastModifiedField: lastModified === null ? null : new Date(lastModified).toUTCString(),
+    lastModifiedField: lastModified === null ? null : imfFixdate(lastModified),
   };
 }
 
