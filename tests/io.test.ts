@@ -1,6 +1,13 @@
 /** The read-until-full loop and write gathering, over sources that return a few bytes per read. */
 import assert from "node:assert/strict";
-import { BufferedReader, BufferedWriter, concatBytes, indexOfSequence } from "../src/io.ts";
+import {
+  BufferedReader,
+  BufferedWriter,
+  concatBytes,
+  indexOfSequence,
+  MAX_WRITE_BYTES,
+  writeAll,
+} from "../src/io.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -86,6 +93,37 @@ Deno.test("indexOfSequence: table", () => {
   ];
   for (const [needle, from, to, expected] of cases) {
     assert.equal(indexOfSequence(hay, encoder.encode(needle), from, to), expected, needle);
+  }
+});
+
+Deno.test("writeAll: every byte in order, no write over MAX_WRITE_BYTES, a small one as given", async () => {
+  const max = MAX_WRITE_BYTES;
+  // [bytes, most a write takes, the sizes the sink is offered]
+  const table: [number, number, number[]][] = [
+    [0, Infinity, []],
+    [10, Infinity, [10]],
+    [10, 4, [10, 6, 2]],
+    [max, Infinity, [max]],
+    [max + 1, Infinity, [max, 1]],
+    [3 * max + 5, Infinity, [max, max, max, 5]],
+    [2 * max, max - 1, [max, max, 2]], // a partial write: the rest follows, still capped
+  ];
+  for (const [length, takes, offered] of table) {
+    const bytes = new Uint8Array(length).map((_, i) => i % 251);
+    const sizes: number[] = [];
+    const got: Uint8Array[] = [];
+    const sink = {
+      write(p: Uint8Array): Promise<number> {
+        sizes.push(p.length);
+        if (sizes.length === 1 && length <= max) assert.equal(p, bytes, "a small write is no view");
+        const n = Math.min(p.length, takes);
+        got.push(p.slice(0, n));
+        return Promise.resolve(n);
+      },
+    };
+    await writeAll(sink, bytes);
+    assert.deepEqual(sizes, offered, `${length} bytes, ${takes} a write`);
+    assert.deepEqual(concatBytes(got), bytes);
   }
 });
 
