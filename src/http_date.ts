@@ -2,26 +2,14 @@
  * IMF-fixdate (RFC 9110 §5.6.7), formatted with integer arithmetic.
  *
  * `Date.prototype.toUTCString` gives the same text, but the first use of V8's `Date` in a process
- * starts its date cache and ICU's time zone data, which brought about 1.5 MiB more of Deno's executable
- * into memory; Deno.serve formats its `Date` header in Rust and never does. The arithmetic is
- * Howard Hinnant's `civil_from_days` (proleptic Gregorian calendar, days since 1970-01-01).
+ * starts its date cache and ICU's time zone data, which brought about 1.5 MiB more of Deno's
+ * executable into memory; Deno.serve formats its `Date` header in Rust and never does. The
+ * arithmetic is Howard Hinnant's `civil_from_days` (proleptic Gregorian calendar, days since
+ * 1970-01-01).
  */
 
-const DAY_NAMES = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]; // 1970-01-01 was a Thursday
-const MONTH_NAMES = [
-  "Jan",
-  "Feb",
-  "Mar",
-  "Apr",
-  "May",
-  "Jun",
-  "Jul",
-  "Aug",
-  "Sep",
-  "Oct",
-  "Nov",
-  "Dec",
-];
+const DAY_NAMES = "Thu Fri Sat Sun Mon Tue Wed".split(" "); // 1970-01-01 was a Thursday
+const MONTH_NAMES = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(" ");
 const MS_PER_DAY = 86_400_000;
 
 /** `ms` (since the epoch, UTC) as `Sun, 06 Nov 1994 08:49:37 GMT`; a year past 9999 or before 0

@@ -380,9 +380,9 @@ export async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void>
  * the connection can send at once waits in the socket's queue and is sent when the client's
  * acknowledgements open the window, by the code that receives them: on loopback, in the client's
  * own system calls. With 1 MiB writes, wrk (one thread, the bottleneck of static-1m) spent a fifth
- * of its samples sending sockserve's data; with 64 KiB writes, 2%, and the scenario went from
- * 1 100–1 500 to 1 600–2 100 requests a second (bench/README.md, Ninth round). 64 KiB is also
- * loopback's MTU.
+ * of its samples sending sockserve's data; with 64 KiB writes, 2%, and the scenario went from a
+ * median of 1 273 to 1 872 requests a second in alternating runs (bench/README.md, Ninth round).
+ * 64 KiB is also loopback's MTU.
  */
 export const MAX_WRITE_BYTES = 64 * 1024;
 
