@@ -675,8 +675,8 @@ export class Connection {
    * One socket write under `writeTimeout`: a write waits only while the client does not read, so
    * a client that stops reading is let go of instead of holding its response forever. Each write
    * starts the timeout again, unless another one (a read's) is armed. Nothing is done when the
-   * write ends: the ticker drops a write's
-   * timeout once the writer has no write in flight, so a write costs no callback of its own.
+   * write ends: the ticker drops a write's timeout once the writer has no write in flight, so a
+   * write costs no callback of its own.
    */
   #timedWrite(bytes: Uint8Array): Promise<number> {
     const timeout = this.#ctx.limits.writeTimeout;

@@ -4,6 +4,7 @@
  */
 import { bodyUnused } from "./body_source.ts";
 import { HttpError } from "./errors.ts";
+import { runAfter } from "./timer.ts";
 import { ResponseClass } from "./web_classes.ts";
 
 /**
@@ -70,11 +71,11 @@ async function recover<A>(
 
 /** `pending`, or a 503 `HttpError` once `ms` have passed without it settling. */
 function withTimeout<A>(pending: Promise<A>, ms: number): Promise<A> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel: (() => void) | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HttpError(503, `no response within ${ms} ms`)), ms);
+    cancel = runAfter(ms, () => reject(new HttpError(503, `no response within ${ms} ms`)));
   });
-  return Promise.race([pending, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([pending, timeout]).finally(() => cancel!());
 }
 
 /**

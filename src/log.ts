@@ -6,6 +6,7 @@
 import type { ServeHandler, ServeHandlerInfo } from "./options.ts";
 import { formatHost } from "./listeners.ts";
 import { type Answer, directOf, withDirect } from "./direct.ts";
+import { runAfter } from "./timer.ts";
 
 export const LOG_FORMATS = ["common", "combined", "json", "off"] as const;
 export type LogFormat = typeof LOG_FORMATS[number];
@@ -217,7 +218,8 @@ export class LineWriter {
   #sink: { writeSync(bytes: Uint8Array): number };
   #buf = new Uint8Array(GATHER_BYTES);
   #used = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Cancels the flush set for the end of this turn; set while one is. */
+  #cancelFlush: (() => void) | undefined;
 
   constructor(sink: { writeSync(bytes: Uint8Array): number }) {
     this.#sink = sink;
@@ -238,13 +240,13 @@ export class LineWriter {
       }
     }
     this.#used += copied.written;
-    this.#timer ??= setTimeout(this.flush, 0);
+    this.#cancelFlush ??= runAfter(0, this.flush);
   };
 
   /** Writes the gathered lines now. */
   flush = (): void => {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancelFlush?.();
+    this.#cancelFlush = undefined;
     if (this.#used === 0) return;
     const used = this.#used;
     this.#used = 0;

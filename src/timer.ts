@@ -1,13 +1,15 @@
 /**
- * A repeating timer on Deno's core timers, for the engine's clock (`DeadlineTicker` in conn.ts).
+ * Timers on Deno's core timers, for the engine's clock (`DeadlineTicker` in conn.ts), the request
+ * timeout (dispatch.ts) and the access log's flush (log.ts): the timers a server sets while it
+ * serves.
  *
  * Deno 2.9's global `setInterval` and `setTimeout` are its Node layer's, built on the core timers:
  * the first call in a process loads some twenty modules of that layer (node:timers and what it
  * imports), about 1.3 MiB of heap and 1.5 MiB more of Deno's executable resident, which a
  * hello-world server under load otherwise never needs (bench/README.md, Ninth round). The core
  * timer is the same timer without them: kept in the same lists, keeping the process alive the same
- * way, and seen by `deno test`'s sanitizer the same way. Where core has no such timer, this is
- * `setInterval`.
+ * way, and seen by `deno test`'s sanitizer the same way. Where core has no such timer, these are
+ * `setInterval` and `setTimeout`.
  */
 import { denoCore } from "./deno_core.ts";
 
@@ -37,5 +39,16 @@ export function repeatEvery(ms: number, callback: () => void): () => void {
     return () => clearInterval(id);
   }
   const timer = core.createTimer(callback, ms, undefined, true, true, false);
+  return () => core.cancelTimer(timer);
+}
+
+/** Calls `callback` once after `ms` milliseconds, keeping the process alive until then, unless
+ * the returned function is called first (calling it afterwards does nothing). */
+export function runAfter(ms: number, callback: () => void): () => void {
+  if (core === null) {
+    const id = setTimeout(callback, ms);
+    return () => clearTimeout(id);
+  }
+  const timer = core.createTimer(callback, ms, undefined, false, true, false);
   return () => core.cancelTimer(timer);
 }

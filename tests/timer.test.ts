@@ -1,10 +1,10 @@
 /**
- * The engine's repeating timer (src/timer.ts): it ticks until stopped, keeps the process alive
- * like `setInterval`, and on this Deno runs on core's timers rather than the global (Node-layer)
- * `setInterval`. `deno test`'s sanitizer fails a test whose timer was not stopped.
+ * The engine's timers (src/timer.ts): they fire as `setInterval` and `setTimeout` do, keep the
+ * process alive as those do, and on this Deno run on core's timers rather than the global
+ * (Node-layer) ones. `deno test`'s sanitizer fails a test whose timer was not stopped.
  */
 import assert from "node:assert/strict";
-import { repeatEvery } from "../src/timer.ts";
+import { repeatEvery, runAfter } from "../src/timer.ts";
 
 Deno.test("repeatEvery: ticks again and again until stopped, without the global setInterval", async () => {
   const global = globalThis as { setInterval: typeof setInterval };
@@ -28,15 +28,52 @@ Deno.test("repeatEvery: ticks again and again until stopped, without the global 
   assert.equal(ticks, 3);
 });
 
-Deno.test("repeatEvery: keeps the process alive while it ticks", async () => {
-  // Nothing else is pending in this program: were the timer not counted, it would exit at once.
+Deno.test("runAfter: fires once, without the global setTimeout; cancelling afterwards does nothing", async () => {
+  const global = globalThis as { setTimeout: typeof setTimeout };
+  const setTimeoutBefore = global.setTimeout;
+  global.setTimeout = (() => {
+    throw new Error("runAfter called the global setTimeout");
+  }) as unknown as typeof setTimeout;
+  let cancel: () => void;
+  let calls = 0;
+  const fired = new Promise<void>((resolve) => {
+    try {
+      cancel = runAfter(5, () => {
+        calls++;
+        resolve();
+      });
+    } finally {
+      global.setTimeout = setTimeoutBefore;
+    }
+  });
+  await fired;
+  cancel!();
+  assert.equal(calls, 1);
+});
+
+Deno.test("runAfter: cancelled before its time, it never fires", async () => {
+  let cancelledFired = false;
+  runAfter(1, () => cancelledFired = true)();
+  // Timers fire in order of their time: once a later one fires, the cancelled one's time is past.
+  await new Promise<void>((resolve) => runAfter(20, resolve));
+  assert.equal(cancelledFired, false);
+});
+
+Deno.test("repeatEvery and runAfter: keep the process alive while they are set", async () => {
+  // Nothing else is pending in this program: were a timer not counted, it would exit at once.
+  // The one-shot timer is cancelled again from its own callback, which must not uncount the next.
   const program = `
-    import { repeatEvery } from ${JSON.stringify(new URL("../src/timer.ts", import.meta.url).href)};
+    import { repeatEvery, runAfter } from ${
+    JSON.stringify(new URL("../src/timer.ts", import.meta.url).href)
+  };
     let ticks = 0;
     const stop = repeatEvery(5, () => {
       if (++ticks < 3) return;
       stop();
-      console.log("ticked", ticks);
+      const cancel = runAfter(5, () => {
+        cancel();
+        runAfter(20, () => console.log("ticked", ticks, "then fired twice"));
+      });
     });
   `;
   const out = await new Deno.Command(Deno.execPath(), {
@@ -45,6 +82,6 @@ Deno.test("repeatEvery: keeps the process alive while it ticks", async () => {
     stderr: "piped",
   }).output();
   assert.equal(new TextDecoder().decode(out.stderr), "");
-  assert.equal(new TextDecoder().decode(out.stdout), "ticked 3\n");
+  assert.equal(new TextDecoder().decode(out.stdout), "ticked 3 then fired twice\n");
   assert.equal(out.code, 0);
 });
