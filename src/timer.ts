@@ -34,21 +34,20 @@ const core = typeof denoCore?.createTimer === "function" &&
 /** Calls `callback` every `ms` milliseconds, keeping the process alive, until the returned
  * function is called. */
 export function repeatEvery(ms: number, callback: () => void): () => void {
-  if (core === null) {
-    const id = setInterval(callback, ms);
-    return () => clearInterval(id);
-  }
-  const timer = core.createTimer(callback, ms, undefined, true, true, false);
-  return () => core.cancelTimer(timer);
+  return start(ms, callback, true);
 }
 
 /** Calls `callback` once after `ms` milliseconds, keeping the process alive until then, unless
  * the returned function is called first (calling it afterwards does nothing). */
 export function runAfter(ms: number, callback: () => void): () => void {
+  return start(ms, callback, false);
+}
+
+function start(ms: number, callback: () => void, repeat: boolean): () => void {
   if (core === null) {
-    const id = setTimeout(callback, ms);
-    return () => clearTimeout(id);
+    const id = repeat ? setInterval(callback, ms) : setTimeout(callback, ms);
+    return () => clearTimeout(id); // it clears either kind (the two share one list)
   }
-  const timer = core.createTimer(callback, ms, undefined, false, true, false);
+  const timer = core.createTimer(callback, ms, undefined, repeat, true, false);
   return () => core.cancelTimer(timer);
 }

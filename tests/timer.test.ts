@@ -6,48 +6,48 @@
 import assert from "node:assert/strict";
 import { repeatEvery, runAfter } from "../src/timer.ts";
 
+/** Runs `start` with the global `setInterval` and `setTimeout` throwing: the core timers only. */
+function withoutGlobalTimers<T>(start: () => T): T {
+  const global = globalThis as { setInterval: unknown; setTimeout: unknown };
+  const before = { setInterval: global.setInterval, setTimeout: global.setTimeout };
+  const refuse = (name: string) => () => {
+    throw new Error(`the global ${name} was called`);
+  };
+  global.setInterval = refuse("setInterval");
+  global.setTimeout = refuse("setTimeout");
+  try {
+    return start();
+  } finally {
+    Object.assign(global, before);
+  }
+}
+
 Deno.test("repeatEvery: ticks again and again until stopped, without the global setInterval", async () => {
-  const global = globalThis as { setInterval: typeof setInterval };
-  const setIntervalBefore = global.setInterval;
-  global.setInterval = (() => {
-    throw new Error("repeatEvery called the global setInterval");
-  }) as unknown as typeof setInterval;
-  let stop: () => void;
   let ticks = 0;
-  const thirdTick = new Promise<void>((resolve) => {
-    try {
-      stop = repeatEvery(5, () => {
-        if (++ticks === 3) resolve();
-      });
-    } finally {
-      global.setInterval = setIntervalBefore;
-    }
-  });
-  await thirdTick;
-  stop!();
+  let thirdTick!: () => void;
+  const ticked = new Promise<void>((resolve) => thirdTick = resolve);
+  const stop = withoutGlobalTimers(() =>
+    repeatEvery(5, () => {
+      if (++ticks === 3) thirdTick();
+    })
+  );
+  await ticked;
+  stop();
   assert.equal(ticks, 3);
 });
 
 Deno.test("runAfter: fires once, without the global setTimeout; cancelling afterwards does nothing", async () => {
-  const global = globalThis as { setTimeout: typeof setTimeout };
-  const setTimeoutBefore = global.setTimeout;
-  global.setTimeout = (() => {
-    throw new Error("runAfter called the global setTimeout");
-  }) as unknown as typeof setTimeout;
-  let cancel: () => void;
   let calls = 0;
-  const fired = new Promise<void>((resolve) => {
-    try {
-      cancel = runAfter(5, () => {
-        calls++;
-        resolve();
-      });
-    } finally {
-      global.setTimeout = setTimeoutBefore;
-    }
-  });
+  let fire!: () => void;
+  const fired = new Promise<void>((resolve) => fire = resolve);
+  const cancel = withoutGlobalTimers(() =>
+    runAfter(5, () => {
+      calls++;
+      fire();
+    })
+  );
   await fired;
-  cancel!();
+  cancel();
   assert.equal(calls, 1);
 });
 
