@@ -9,8 +9,8 @@
  */
 import { HttpError } from "./errors.ts";
 import { Registry } from "./registry.ts";
-import { socketSource } from "./socket_source.ts";
-import { repeatEvery } from "./timer.ts";
+import { socketSource } from "./deno/socket_source.ts";
+import { repeatEvery } from "./deno/timer.ts";
 import { BufferedReader, BufferedWriter, GATHER_LIMIT_BYTES, type Matcher } from "./io.ts";
 import {
   fieldTokens,
@@ -30,9 +30,8 @@ import {
   type KnownBody,
   knownBody,
   knownLength,
-  takeFastResponse,
-  takeStaticBody,
 } from "./body_source.ts";
+import { takeFastResponse, takeStaticBody } from "./deno/response_slots.ts";
 import { dispatch, isResponse } from "./dispatch.ts";
 import { ResponseClass } from "./web_classes.ts";
 import {

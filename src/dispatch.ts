@@ -2,9 +2,9 @@
  * Calling the handler: the request timeout, and what becomes of a handler that throws or returns
  * something that is not a `Response` (onError, then a plain 500). Shared by both transports.
  */
-import { bodyUnused } from "./body_source.ts";
+import { bodyUnused } from "./deno/response_slots.ts";
 import { HttpError } from "./errors.ts";
-import { runAfter } from "./timer.ts";
+import { runAfter } from "./deno/timer.ts";
 import { ResponseClass } from "./web_classes.ts";
 
 /**

@@ -14,7 +14,7 @@
 /**
  * The part of `Deno.Conn` the reader needs (a test can pass any object with `read`). A read into
  * a buffer with room resolves to the number of bytes read; 0 or null is the end of the stream
- * (`Deno.Conn.read` says null, the operation under it 0: see socket_source.ts).
+ * (`Deno.Conn.read` says null, the operation under it 0: see src/deno/socket_source.ts).
  */
 export interface ByteSource {
   read(p: Uint8Array): Promise<number | null>;

@@ -6,7 +6,7 @@
 import type { ServeHandler, ServeHandlerInfo } from "./options.ts";
 import { formatHost } from "./listeners.ts";
 import { type Answer, directOf, withDirect } from "./direct.ts";
-import { runAfter } from "./timer.ts";
+import { runAfter } from "./deno/timer.ts";
 
 export const LOG_FORMATS = ["common", "combined", "json", "off"] as const;
 export type LogFormat = typeof LOG_FORMATS[number];

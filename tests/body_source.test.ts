@@ -2,14 +2,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileServer } from "../mod.ts";
+import { knownBody, labelBody } from "../src/body_source.ts";
 import {
   bodyUnused,
   type FastResponse,
-  knownBody,
-  labelBody,
   takeFastResponse,
   takeStaticBody,
-} from "../src/body_source.ts";
+} from "../src/deno/response_slots.ts";
 import { exchange, parseResponses, readToEnd, startServer, writeAllTo } from "./helpers.ts";
 
 /** 700 KiB of a repeating pattern: not a multiple of the reader's 256 KiB chunk. */

@@ -25,7 +25,7 @@ function lazy(method: string, body: string | null, fields = FIELDS, url = REQUES
   const request = lazyRequest(method, url, fields, streamOf(body));
   assert.ok(
     request instanceof Request,
-    "lazyRequest gave null: this Deno's Request internals differ from those src/lazy_request.ts " +
+    "lazyRequest gave null: this Deno's Request internals differ from those src/deno/request_slots.ts " +
       "checks for, and every request is copied from its template instead (slower, still right)",
   );
   return request;

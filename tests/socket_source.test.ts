@@ -1,10 +1,10 @@
 /**
- * Reading a connection through Deno's read operation (src/socket_source.ts), over real sockets:
+ * Reading a connection through Deno's read operation (src/deno/socket_source.ts), over real sockets:
  * it must give what `Conn.read` gives, end as it ends, and fail as it fails. (TLS connections are
  * read this way by the server in tests/transports.test.ts.)
  */
 import assert from "node:assert/strict";
-import { socketSource } from "../src/socket_source.ts";
+import { socketSource } from "../src/deno/socket_source.ts";
 import { writeAllTo } from "./helpers.ts";
 
 interface Pair {
@@ -58,7 +58,7 @@ for (const kind of ["tcp", "unix"] as const) {
       socketSource(conns.server),
       conns.server,
       "this Deno lacks core.read or the connection's resource id: connections are read through " +
-        "Conn.read instead (right, but V8 keeps more: see src/socket_source.ts)",
+        "Conn.read instead (right, but V8 keeps more: see src/deno/socket_source.ts)",
     );
   });
 

@@ -1,10 +1,10 @@
 /**
- * The engine's timers (src/timer.ts): they fire as `setInterval` and `setTimeout` do, keep the
+ * The engine's timers (src/deno/timer.ts): they fire as `setInterval` and `setTimeout` do, keep the
  * process alive as those do, and on this Deno run on core's timers rather than the global
  * (Node-layer) ones. `deno test`'s sanitizer fails a test whose timer was not stopped.
  */
 import assert from "node:assert/strict";
-import { repeatEvery, runAfter } from "../src/timer.ts";
+import { repeatEvery, runAfter } from "../src/deno/timer.ts";
 
 /** Runs `start` with the global `setInterval` and `setTimeout` throwing: the core timers only. */
 function withoutGlobalTimers<T>(start: () => T): T {
@@ -64,7 +64,7 @@ Deno.test("repeatEvery and runAfter: keep the process alive while they are set",
   // The one-shot timer is cancelled again from its own callback, which must not uncount the next.
   const program = `
     import { repeatEvery, runAfter } from ${
-    JSON.stringify(new URL("../src/timer.ts", import.meta.url).href)
+    JSON.stringify(new URL("../src/deno/timer.ts", import.meta.url).href)
   };
     let ticks = 0;
     const stop = repeatEvery(5, () => {

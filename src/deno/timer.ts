@@ -11,7 +11,7 @@
  * way, and seen by `deno test`'s sanitizer the same way. Where core has no such timer, these are
  * `setInterval` and `setTimeout`.
  */
-import { denoCore } from "./deno_core.ts";
+import { denoCore } from "./core.ts";
 
 /** Core's timer functions (Deno 2.9: ext/core's 01_core.js). */
 interface CoreTimers {

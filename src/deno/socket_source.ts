@@ -17,8 +17,8 @@
  * it reads what `Conn.read` would. Anything else (a connection of another kind, a test's fake, a
  * Deno without these) is read through its own `read`.
  */
-import { denoCore } from "./deno_core.ts";
-import type { ByteSource } from "./io.ts";
+import { denoCore } from "./core.ts";
+import type { ByteSource } from "../io.ts";
 
 const coreRead = typeof denoCore?.read === "function"
   ? denoCore.read as (rid: number, into: Uint8Array) => Promise<number>
