@@ -8,6 +8,8 @@
  * instead of a new array per chunk (allocating those was 19% of the 1 MiB static profile). Once
  * the Response's own body has been used (a wrapper read it), the label no longer counts.
  */
+import { lingering } from "./deno/socket.ts";
+
 export type KnownBody =
   | { kind: "bytes"; bytes: Uint8Array }
   /** Bytes `first..last` (inclusive) of the file at `path`, which had `last + 1` bytes or more. */
@@ -89,7 +91,10 @@ export class FileBodyReader implements BodyReader {
   cancel(): Promise<void> {
     this.#file?.close();
     this.#file = null;
-    if (this.#buffer !== null && spareBuffers.length < MAX_SPARE_BUFFERS) {
+    // One a closed socket's write still holds is never reused (src/deno/socket.ts).
+    if (
+      this.#buffer !== null && spareBuffers.length < MAX_SPARE_BUFFERS && !lingering(this.#buffer)
+    ) {
       spareBuffers.push(this.#buffer);
     }
     this.#buffer = null;

@@ -9,7 +9,7 @@
  */
 import { HttpError } from "./errors.ts";
 import { Registry } from "./registry.ts";
-import { socketSource } from "./deno/socket_source.ts";
+import { type Socket, socketOf } from "./deno/socket.ts";
 import { repeatEvery } from "./deno/timer.ts";
 import { BufferedReader, BufferedWriter, GATHER_LIMIT_BYTES, type Matcher } from "./io.ts";
 import {
@@ -77,6 +77,8 @@ export class Connection {
   readonly conn: Deno.Conn;
   readonly info: ServeHandlerInfo;
   #ctx: ConnContext;
+  /** Reads, writes and closes `conn` (src/deno/socket.ts). */
+  #socket: Socket;
   #reader: BufferedReader;
   #writer: BufferedWriter;
   #phase: Phase = "idle";
@@ -105,7 +107,8 @@ export class Connection {
     this.conn = conn;
     this.info = info;
     this.#ctx = ctx;
-    this.#reader = new BufferedReader(socketSource(conn));
+    this.#socket = socketOf(conn);
+    this.#reader = new BufferedReader(this.#socket);
     this.#writer = new BufferedWriter({ write: (bytes) => this.#timedWrite(bytes) });
     this.#noBody = new IncomingBody(this.#reader, NO_BODY, NO_BODY_LIMITS, null);
     // Answers are gathered into whole writes already; Nagle would only hold back the last piece
@@ -187,7 +190,7 @@ export class Connection {
     this.#disarm();
     this.#ctx.deadlines.delete(this.#deadlineSlot);
     try {
-      this.conn.close();
+      this.#socket.close();
     } catch {
       // already closed by the peer or by a timeout
     }
@@ -682,7 +685,7 @@ export class Connection {
     if (timeout > 0 && (this.#deadline === Infinity || this.#armedFor === "write")) {
       this.#arm(timeout, "write");
     }
-    return this.conn.write(bytes);
+    return this.#socket.write(bytes);
   }
 
   /**
@@ -718,7 +721,7 @@ export class Connection {
     this.#deadline = Infinity;
     if (this.#armedFor === "head") {
       const bytes = encodeError(1, new HttpError(408, "request head not received in time"), true);
-      this.conn.write(bytes).catch(() => {}).finally(() => this.close());
+      this.#socket.write(bytes).catch(() => {}).finally(() => this.close());
     } else {
       this.close();
     }

@@ -10,6 +10,7 @@
  * `BufferedWriter` does the opposite job: it gathers small writes (a response head, a short body,
  * the answers to a pipelined batch) in one reused buffer so that they leave in one `write` call.
  */
+import { lingering } from "./deno/socket.ts";
 
 /**
  * The part of `Deno.Conn` the reader needs (a test can pass any object with `read`). A read into
@@ -100,6 +101,8 @@ class BufferPool {
    */
   give(buffer: Uint8Array<ArrayBuffer>): boolean {
     if (buffer.length !== this.#size || this.#free.length >= this.#max) return false;
+    // One a closed socket's operation still holds is never reused (src/deno/socket.ts).
+    if (lingering(buffer)) return false;
     this.#free.push(buffer);
     return true;
   }

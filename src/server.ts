@@ -6,6 +6,7 @@ import { directOf } from "./direct.ts";
 import { type ConnContext, Connection, DeadlineTicker } from "./conn.ts";
 import { defaultOnError } from "./dispatch.ts";
 import { Registry } from "./registry.ts";
+import { checkSocketRead } from "./deno/socket.ts";
 import { drainDelay, frontHandler } from "./front.ts";
 import { proxyPolicy } from "./proxy_conn.ts";
 import { type BoundListener, formatHostPort, listen, listenerUrl } from "./listeners.ts";
@@ -91,6 +92,8 @@ class Server implements HttpServer {
 
   async #acceptLoop(listener: Deno.Listener, transport: Transport): Promise<void> {
     const { maxConnections } = this.#ctx.limits;
+    // Deno's read operation passes its check (or not) before the first connection is read.
+    await checkSocketRead();
     while (!this.#closing) {
       if (this.#connections.size >= maxConnections) {
         // Stop accepting: new clients wait in the kernel's backlog until a connection closes.

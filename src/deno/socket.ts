@@ -1,0 +1,262 @@
+/**
+ * A connection's socket as the engine uses it: read, write, close. Two things about Deno live here.
+ *
+ * Reads through core's operation. `Conn.read` (Deno 2.8 and 2.9) adds each read's promise to a
+ * `Set`, kept so that `unref()` can reach reads in flight, and deletes it once the read settles.
+ * Under keep-alive load, one connection's Set is rehashed every few reads, and V8 keeps the
+ * entries of a hash table it replaced. Replaced tables that reached the old generation kept each
+ * settled read's promise, and what had waited on it (the request before), reachable for the young
+ * generation's collector, which copied and promoted all of it: most of what survived a scavenge
+ * under hello-100, and why V8 grew its young generation to 16 MiB semi-spaces. sockserve never
+ * unrefs a connection, so it calls that operation itself: `core.read(rid, buffer)`, which resolves
+ * to the number of bytes read, 0 at the end of the stream, and rejects once the connection is
+ * closed. It does so where the fence allows internals (gate.ts), on a connection of Deno's own
+ * whose resource id is under its `Deno.internal.rid` symbol, and once `checkSocketRead` (run when
+ * the first server starts listening) has read with it over a loopback connection exactly what was
+ * sent and then the end. Anything else is read through its own `read`.
+ *
+ * Closing with a read or a write in flight. From Deno 2.9.5, closing a connection rejects the read
+ * and the write in flight on it. Deno 2.8.3 does neither and leaves the socket open, without a
+ * FIN, until they complete (denoland/deno#35292); before 2.9.5, a write in flight (to a peer that
+ * stopped reading) is not rejected either (denoland/deno#36369). A connection loop waiting on such
+ * an operation then waits until the peer acts, and a graceful shutdown with it. Where Deno does
+ * not (`CLOSE_SETTLES`), the socket settles what is in flight itself when closed: it sends the FIN
+ * (`closeWrite`) when no write holds the socket, rejects the operations, unrefs them so that they
+ * do not keep the process alive, and marks their buffers `lingering` — Deno may still read into or
+ * write from them until the peer reads or leaves — so that no pool hands them to another
+ * connection.
+ */
+import { denoCore } from "./core.ts";
+/** The engine's view of a connection (io.ts's `ByteSource` and `ByteSink`, and `close`). */
+export interface Socket {
+  /** Reads into `into`: the number of bytes read; 0 or null is the end of the stream. */
+  read(into: Uint8Array): Promise<number | null>;
+  /** Writes from `bytes`: the number of bytes written (perhaps fewer than all). */
+  write(bytes: Uint8Array): Promise<number>;
+  /** Closes the connection; a read or write in flight rejects. Throws if already closed. */
+  close(): void;
+}
+
+type CoreRead = (rid: number, into: Uint8Array) => Promise<number>;
+
+const candidateRead = typeof denoCore?.read === "function" ? denoCore.read as CoreRead : null;
+const unrefOp = typeof denoCore?.unrefOpPromise === "function"
+  ? denoCore.unrefOpPromise as (promise: Promise<unknown>) => void
+  : null;
+
+/** `core.read`, once `checkSocketRead` passed; null before and where it is not used. */
+let coreRead: CoreRead | null = null;
+
+/** What closing a connection does to the operations in flight on it, on this Deno. */
+export const CLOSE_SETTLES: CloseSettles = closeSettles(Deno.version.deno);
+
+/** Which operations in flight closing a connection rejects. */
+export interface CloseSettles {
+  reads: boolean;
+  writes: boolean;
+}
+
+/**
+ * As measured (README.md in this folder): 2.9.5 and later 2.9 reject both; 2.9.0–2.9.4 and 2.7.14
+ * reads only; 2.8.3 neither. Any other version is taken to reject neither, which is safe.
+ */
+export function closeSettles(version: string): CloseSettles {
+  const [major, minor, patch] = version.split("-")[0].split(".").map(Number);
+  if (major === 2 && minor === 9) return { reads: true, writes: patch >= 5 };
+  if (major === 2 && minor === 7) return { reads: true, writes: false };
+  return { reads: false, writes: false };
+}
+
+/** The socket to serve `conn` through. */
+export function socketOf(conn: Deno.Conn): Socket {
+  const rid = coreRead === null ? null : resourceId(conn);
+  const read = rid === null ? null : coreRead!.bind(null, rid);
+  if (!CLOSE_SETTLES.reads || !CLOSE_SETTLES.writes) {
+    return new SettlingSocket(conn, read, CLOSE_SETTLES);
+  }
+  if (read === null) return conn;
+  return { read, write: (bytes) => conn.write(bytes), close: () => conn.close() };
+}
+
+/** The symbol Deno keeps a connection's resource id under, once a connection has shown it. */
+let ridSymbol: symbol | undefined;
+
+/** The resource id Deno keeps on a connection of its own, or null. */
+function resourceId(conn: Deno.Conn): number | null {
+  // A connection whose `read` is its own (a wrapper, a test's fake) must be read through it.
+  if (Object.hasOwn(conn, "read")) return null;
+  const slots = conn as unknown as Record<symbol, unknown>;
+  if (ridSymbol === undefined || !(ridSymbol in slots)) {
+    const found = Object.getOwnPropertySymbols(conn)
+      .find((candidate) => candidate.description === "Deno.internal.rid");
+    if (found === undefined) return null;
+    ridSymbol = found;
+  }
+  const rid = slots[ridSymbol];
+  return typeof rid === "number" ? rid : null;
+}
+
+/** Buffers that an operation given up on by `SettlingSocket.close` may still read or write. */
+const lingeringBuffers = new WeakSet<ArrayBufferLike>();
+
+/** Whether Deno may still read into or write from `bytes`' memory: it must not be reused. */
+export function lingering(bytes: Uint8Array): boolean {
+  return lingeringBuffers.has(bytes.buffer);
+}
+
+/** An operation in flight on a `SettlingSocket`. */
+interface InFlight {
+  promise: Promise<unknown>;
+  bytes: Uint8Array;
+  isWrite: boolean;
+  reject: (error: Error) => void;
+}
+
+/** A socket that settles its operations in flight itself when closed (see the top of the file). */
+class SettlingSocket implements Socket {
+  #conn: Deno.Conn;
+  #read: ((into: Uint8Array) => Promise<number | null>) | null;
+  /** What Deno's own close settles: those operations are left to it. */
+  #settles: CloseSettles;
+  #inFlight = new Set<InFlight>();
+
+  constructor(
+    conn: Deno.Conn,
+    read: ((into: Uint8Array) => Promise<number | null>) | null,
+    settles: CloseSettles,
+  ) {
+    this.#conn = conn;
+    this.#read = read;
+    this.#settles = settles;
+  }
+
+  read(into: Uint8Array): Promise<number | null> {
+    const operation = this.#read === null ? this.#conn.read(into) : this.#read(into);
+    return this.#settles.reads ? operation : this.#track(operation, into, false);
+  }
+
+  write(bytes: Uint8Array): Promise<number> {
+    const operation = this.#conn.write(bytes);
+    return this.#settles.writes ? operation : this.#track(operation, bytes, true);
+  }
+
+  #track<T>(operation: Promise<T>, bytes: Uint8Array, isWrite: boolean): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry: InFlight = { promise: operation, bytes, isWrite, reject };
+      this.#inFlight.add(entry);
+      const settled = () => {
+        this.#inFlight.delete(entry);
+        lingeringBuffers.delete(bytes.buffer);
+      };
+      operation.then((value) => {
+        settled();
+        resolve(value);
+      }, (error) => {
+        settled();
+        reject(error);
+      });
+    });
+  }
+
+  close(): void {
+    const given = [...this.#inFlight];
+    this.#inFlight.clear();
+    if (given.length > 0) {
+      // Closing sends no FIN while an operation is in flight; a write in flight holds the socket's
+      // sending side (and its peer is not reading), so then none can be sent.
+      if (!given.some((entry) => entry.isWrite)) this.#conn.closeWrite().catch(() => {});
+      // Neither keeps the process alive: `unref` reaches `Conn.read`'s, core's the others.
+      this.#conn.unref?.();
+      for (const entry of given) {
+        if (entry.isWrite || this.#read !== null) unrefOperation(entry.promise);
+        lingeringBuffers.add(entry.bytes.buffer);
+        entry.reject(new Deno.errors.Interrupted("operation canceled: the connection was closed"));
+      }
+    }
+    this.#conn.close();
+  }
+}
+
+/** Lets the event loop finish while `promise` (an operation's, where core can tell) is pending. */
+function unrefOperation(promise: Promise<unknown>): void {
+  try {
+    unrefOp?.(promise);
+  } catch {
+    // not an operation's promise: nothing to unref
+  }
+}
+
+/** How long the loopback check may take before it counts as failed. */
+const CHECK_LIMIT_MS = 1000;
+
+let check: Promise<boolean> | null = null;
+
+/**
+ * Starts (once) and returns the check of `core.read`: over a loopback TCP connection it must read
+ * the bytes sent, in order, then the end, as `Conn.read` does. True when it passed, and from then
+ * on `socketOf` reads Deno's connections through it. False where the fence does not allow
+ * internals, where listening on 127.0.0.1 is not permitted already (no prompt is made), or when
+ * the check fails or takes over a second.
+ */
+export function checkSocketRead(): Promise<boolean> {
+  return check ??= candidateRead === null ? Promise.resolve(false) : readsOverLoopback(
+    candidateRead,
+  ).then((passed) => {
+    if (passed) coreRead = candidateRead;
+    return passed;
+  });
+}
+
+async function readsOverLoopback(read: CoreRead): Promise<boolean> {
+  try {
+    const permission = Deno.permissions.querySync({ name: "net", host: "127.0.0.1" });
+    if (permission.state !== "granted") return false;
+  } catch {
+    return false;
+  }
+  const conns: (Deno.Listener | Deno.Conn)[] = [];
+  const closeAll = () => {
+    for (const conn of conns.splice(0)) {
+      try {
+        conn.close();
+      } catch {
+        // closed already
+      }
+    }
+  };
+  const limit = AbortSignal.timeout(CHECK_LIMIT_MS);
+  limit.addEventListener("abort", closeAll);
+  try {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    conns.push(listener);
+    const client = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: (listener.addr as Deno.NetAddr).port,
+    });
+    conns.push(client);
+    const server = await listener.accept();
+    conns.push(server);
+    const rid = resourceId(server);
+    if (rid === null) return false;
+    const sent = new Uint8Array([0x73, 0x6f, 0x63, 0x6b]);
+    const into = new Uint8Array(16);
+    const reading = read(rid, into);
+    let written = 0;
+    while (written < sent.length) written += await client.write(sent.subarray(written));
+    client.close();
+    let got = await reading;
+    while (got < sent.length) {
+      const n = await read(rid, into.subarray(got));
+      if (typeof n !== "number" || n <= 0) return false;
+      got += n;
+    }
+    const end = await read(rid, into.subarray(got));
+    return got === sent.length && sent.every((byte, i) => into[i] === byte) &&
+      (end === 0 || end === null) && !limit.aborted;
+  } catch {
+    return false;
+  } finally {
+    limit.removeEventListener("abort", closeAll);
+    closeAll();
+  }
+}
