@@ -5,6 +5,11 @@
 import assert from "node:assert/strict";
 import { lazyRequest } from "../src/lazy_request.ts";
 import { startServer } from "./helpers.ts";
+import { requireInternals } from "./tools.ts";
+import { INTERNALS_ALLOWED } from "../src/deno/gate.ts";
+
+/** The tests of requests built on Deno's slots, which run where those are used. */
+const internals = { ignore: requireInternals() };
 
 const encoder = new TextEncoder();
 const REQUEST_URL = "http://example.com:8080/a/b?q=1";
@@ -73,50 +78,62 @@ const cases: [method: string, body: string | null][] = [
 
 for (const [method, body] of cases) {
   const name = `${method} ${body === null ? "without" : "with"} a body`;
-  Deno.test(`lazyRequest: ${name} is seen as new Request makes it`, async () => {
+  Deno.test(`lazyRequest: ${name} is seen as new Request makes it`, internals, async () => {
     assert.deepEqual(await observe(lazy(method, body)), await observe(reference(method, body)));
   });
 
-  Deno.test(`lazyRequest: ${name}, cloned and copied, is seen as new Request's would be`, async () => {
-    const request = lazy(method, body);
-    const expected = reference(method, body);
-    assert.deepEqual(await observe(request.clone()), await observe(expected.clone()), "clone");
-    const init = { headers: { "x-init": "1" } };
-    assert.deepEqual(
-      await observe(new Request(request, init)),
-      await observe(new Request(expected, init)),
-      "new Request(request, init)",
-    );
-    assert.equal(request.bodyUsed, expected.bodyUsed, "the copy took the body (or had none)");
-  });
+  Deno.test(
+    `lazyRequest: ${name}, cloned and copied, is seen as new Request's would be`,
+    internals,
+    async () => {
+      const request = lazy(method, body);
+      const expected = reference(method, body);
+      assert.deepEqual(await observe(request.clone()), await observe(expected.clone()), "clone");
+      const init = { headers: { "x-init": "1" } };
+      assert.deepEqual(
+        await observe(new Request(request, init)),
+        await observe(new Request(expected, init)),
+        "new Request(request, init)",
+      );
+      assert.equal(request.bodyUsed, expected.bodyUsed, "the copy took the body (or had none)");
+    },
+  );
 }
 
-Deno.test("lazyRequest: headers changed by the handler are the request's from then on", () => {
-  const request = lazy("GET", null);
-  request.headers.set("accept", "text/html");
-  request.headers.append("x-added", "yes");
-  request.headers.delete("x-two");
-  const expected = [["accept", "text/html"], ["host", "example.com:8080"], ["x-added", "yes"]];
-  assert.deepEqual([...request.headers], expected);
-  assert.deepEqual([...request.clone().headers], expected, "a clone sees the changed list");
-});
+Deno.test(
+  "lazyRequest: headers changed by the handler are the request's from then on",
+  internals,
+  () => {
+    const request = lazy("GET", null);
+    request.headers.set("accept", "text/html");
+    request.headers.append("x-added", "yes");
+    request.headers.delete("x-two");
+    const expected = [["accept", "text/html"], ["host", "example.com:8080"], ["x-added", "yes"]];
+    assert.deepEqual([...request.headers], expected);
+    assert.deepEqual([...request.clone().headers], expected, "a clone sees the changed list");
+  },
+);
 
-Deno.test("lazyRequest: each request's header list is its own, made from its own fields", () => {
-  const a = lazy("GET", null, ["host", "h", "x-seq", "1"]);
-  const b = lazy("GET", null, ["host", "h", "x-seq", "2"]);
-  a.headers.set("x-seq", "changed");
-  assert.equal(b.headers.get("x-seq"), "2");
-  assert.notEqual(a.signal, b.signal);
-});
+Deno.test(
+  "lazyRequest: each request's header list is its own, made from its own fields",
+  internals,
+  () => {
+    const a = lazy("GET", null, ["host", "h", "x-seq", "1"]);
+    const b = lazy("GET", null, ["host", "h", "x-seq", "2"]);
+    a.headers.set("x-seq", "changed");
+    assert.equal(b.headers.get("x-seq"), "2");
+    assert.notEqual(a.signal, b.signal);
+  },
+);
 
-Deno.test("lazyRequest: a body can be read once, and is then used", async () => {
+Deno.test("lazyRequest: a body can be read once, and is then used", internals, async () => {
   const request = lazy("POST", "once");
   assert.equal(await request.text(), "once");
   await assert.rejects(() => request.text(), TypeError);
   assert.throws(() => request.clone(), TypeError);
 });
 
-Deno.test("lazyRequest: fetch sends it as it is, over a socket", async () => {
+Deno.test("lazyRequest: fetch sends it as it is, over a socket", internals, async () => {
   await using server = startServer(async (request) =>
     Response.json({
       method: request.method,
@@ -143,4 +160,12 @@ Deno.test("lazyRequest: null for what only new Request can check, or carry", () 
   }
   // Bytes (a datagram's body) go through new Request too.
   assert.equal(lazyRequest("POST", REQUEST_URL, FIELDS, encoder.encode("x")), null, "bytes body");
+});
+
+Deno.test("lazyRequest: null for every request where Deno's internals are off (each is copied)", {
+  ignore: INTERNALS_ALLOWED,
+}, () => {
+  for (const [method, body] of cases) {
+    assert.equal(lazyRequest(method, REQUEST_URL, FIELDS, streamOf(body)), null, method);
+  }
 });

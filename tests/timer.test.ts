@@ -1,13 +1,24 @@
 /**
  * The engine's timers (src/deno/timer.ts): they fire as `setInterval` and `setTimeout` do, keep the
- * process alive as those do, and on this Deno run on core's timers rather than the global
- * (Node-layer) ones. `deno test`'s sanitizer fails a test whose timer was not stopped.
+ * process alive as those do, and, where Deno's internals are used, run on core's timers rather than
+ * the global (Node-layer) ones once their startup check passed. `deno test`'s sanitizer fails a
+ * test whose timer was not stopped.
  */
 import assert from "node:assert/strict";
-import { repeatEvery, runAfter } from "../src/deno/timer.ts";
+import { CORE_TIMERS, repeatEvery, runAfter } from "../src/deno/timer.ts";
+import { INTERNALS_ALLOWED } from "../src/deno/gate.ts";
 
-/** Runs `start` with the global `setInterval` and `setTimeout` throwing: the core timers only. */
-function withoutGlobalTimers<T>(start: () => T): T {
+Deno.test("the core timers pass their startup check wherever Deno's internals are allowed", async () => {
+  assert.equal(await CORE_TIMERS, INTERNALS_ALLOWED);
+});
+
+/**
+ * Runs `start` with the global `setInterval` and `setTimeout` throwing, once the core timers'
+ * check is over: where they are used, nothing else may be called. Where they are not, the global
+ * ones are, and `start` runs as it is.
+ */
+async function withoutGlobalTimers<T>(start: () => T): Promise<T> {
+  if (!await CORE_TIMERS) return start();
   const global = globalThis as { setInterval: unknown; setTimeout: unknown };
   const before = { setInterval: global.setInterval, setTimeout: global.setTimeout };
   const refuse = (name: string) => () => {
@@ -22,11 +33,11 @@ function withoutGlobalTimers<T>(start: () => T): T {
   }
 }
 
-Deno.test("repeatEvery: ticks again and again until stopped, without the global setInterval", async () => {
+Deno.test("repeatEvery: ticks again and again until stopped, without the global setInterval where core's are used", async () => {
   let ticks = 0;
   let thirdTick!: () => void;
   const ticked = new Promise<void>((resolve) => thirdTick = resolve);
-  const stop = withoutGlobalTimers(() =>
+  const stop = await withoutGlobalTimers(() =>
     repeatEvery(5, () => {
       if (++ticks === 3) thirdTick();
     })
@@ -36,11 +47,11 @@ Deno.test("repeatEvery: ticks again and again until stopped, without the global 
   assert.equal(ticks, 3);
 });
 
-Deno.test("runAfter: fires once, without the global setTimeout; cancelling afterwards does nothing", async () => {
+Deno.test("runAfter: fires once, without the global setTimeout where core's are used; cancelling afterwards does nothing", async () => {
   let calls = 0;
   let fire!: () => void;
   const fired = new Promise<void>((resolve) => fire = resolve);
-  const cancel = withoutGlobalTimers(() =>
+  const cancel = await withoutGlobalTimers(() =>
     runAfter(5, () => {
       calls++;
       fire();

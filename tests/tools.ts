@@ -1,0 +1,70 @@
+/**
+ * What a test needs from the machine, for `Deno.test({ ignore })`: an external program
+ * (`requireTool`) or Deno's internals (`requireInternals`). Where it is missing the test is
+ * ignored, and the reason is printed once; under `SOCKSERVE_REQUIRE_TOOLS=1` (which .ci/run sets)
+ * a missing program is not a reason: its tests run, and fail.
+ */
+import { INTERNALS_ALLOWED, PORTABLE } from "../src/deno/gate.ts";
+
+const printed = new Set<string>();
+
+function skip(reason: string): true {
+  if (!printed.has(reason)) {
+    printed.add(reason);
+    console.error(`skipping: ${reason}`);
+  }
+  return true;
+}
+
+const REQUIRE_TOOLS = Deno.env.get("SOCKSERVE_REQUIRE_TOOLS") === "1";
+
+/** Whether an executable `name` is on the PATH. */
+export function onPath(name: string): boolean {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (dir === "") continue;
+    try {
+      const info = Deno.statSync(`${dir}/${name}`);
+      if (info.isFile && (info.mode === null || (info.mode & 0o111) !== 0)) return true;
+    } catch {
+      // not in this directory
+    }
+  }
+  return false;
+}
+
+/**
+ * `ignore` for a test that runs `name` (installed by the apt package `aptPackage`): true, with the
+ * reason printed, when it is not on the PATH; false when it is, or when SOCKSERVE_REQUIRE_TOOLS=1.
+ */
+export function requireTool(name: string, aptPackage: string = name): boolean {
+  if (onPath(name)) return false;
+  const reason = `${name} not installed: apt-get install ${aptPackage}`;
+  if (REQUIRE_TOOLS) {
+    if (!printed.has(reason)) {
+      printed.add(reason);
+      console.error(`${reason} (SOCKSERVE_REQUIRE_TOOLS=1: the tests that need it fail)`);
+    }
+    return false;
+  }
+  return skip(reason);
+}
+
+/** `ignore` for tests that need each of several programs (name, or [name, aptPackage]). */
+export function requireTools(...tools: (string | [string, string])[]): boolean {
+  return tools.map((tool) => typeof tool === "string" ? requireTool(tool) : requireTool(...tool))
+    .some((ignored) => ignored);
+}
+
+/**
+ * `ignore` for a test of a fast path on Deno's internals: true, with the reason printed, where
+ * they are off (SOCKSERVE_PORTABLE=1, or a Deno version the suite has not verified). On a verified
+ * Deno they are on, and a fast path whose startup check fails there fails its tests.
+ */
+export function requireInternals(): boolean {
+  if (INTERNALS_ALLOWED) return false;
+  return skip(
+    `tests of Deno's internals: off (${
+      PORTABLE ? "SOCKSERVE_PORTABLE=1" : `Deno ${Deno.version.deno} is not a verified version`
+    }); the public path is what the other tests test`,
+  );
+}
