@@ -68,3 +68,14 @@ export function requireInternals(): boolean {
     }); the public path is what the other tests test`,
   );
 }
+
+/**
+ * `ignore` for a test that needs Deno `minor` (e.g. "2.9") or later: true, with `why` printed,
+ * on an older Deno.
+ */
+export function requireDeno(minor: string, why: string): boolean {
+  const [major, least] = minor.split(".").map(Number);
+  const [runningMajor, runningMinor] = Deno.version.deno.split(".").map(Number);
+  if (runningMajor > major || runningMajor === major && runningMinor >= least) return false;
+  return skip(`${why}: needs Deno ${minor}, this is ${Deno.version.deno}`);
+}
