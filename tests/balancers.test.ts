@@ -12,6 +12,11 @@
 import assert from "node:assert/strict";
 import { exchange, parseResponses, run } from "./helpers.ts";
 import { type CliProcess, startCli } from "./cli_helpers.ts";
+import { needs } from "./tools.ts";
+
+/** The balancer tests run the balancer, and curl as the client. */
+const withNginx = needs("curl", "nginx");
+const withHaproxy = needs("curl", "haproxy");
 
 const CLIENT_ADDRESS = "127.0.0.2";
 
@@ -169,7 +174,7 @@ async function withInstances(
   }
 }
 
-Deno.test("nginx upstream: spread, X-Forwarded-For under --trust-proxy, drain loses nothing", async () => {
+withNginx.test("nginx upstream: spread, X-Forwarded-For under --trust-proxy, drain loses nothing", async () => {
   const flags = ["--trust-proxy", "127.0.0.1", "--health", "/healthz", "--drain-delay", "1000"];
   await withInstances(flags, async (dir, a, b) => {
     const port = freePort();
@@ -229,7 +234,7 @@ http {
   });
 });
 
-Deno.test("HAProxy backend with send-proxy-v2: spread, the client's address, drain by health check", async () => {
+withHaproxy.test("HAProxy backend with send-proxy-v2: spread, the client's address, drain by health check", async () => {
   const flags = ["--proxy-protocol", "--health", "/healthz", "--drain-delay", "1000"];
   await withInstances(flags, async (dir, a, b) => {
     const port = freePort();

@@ -4,18 +4,20 @@
  * button, sends text to be upper-cased and watches the live panel draw the event stream. A
  * screenshot is left in test-output/ for a person to look at.
  *
- * Chromium comes from apt (`.ci/run` installs it). When /usr/bin/chromium is missing the test
- * tries `apt-get install chromium` itself, and is skipped — saying why — only if that fails.
+ * Chromium comes from apt (`.ci/run` installs it); where it is not on the PATH the test is skipped,
+ * saying so (tests/tools.ts).
  */
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { startDemo } from "./demo_helpers.ts";
 import { deadline, encode, writeAll } from "./examples_helpers.ts";
+import { needs, which } from "./tools.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const OUTPUT = new URL("../test-output/", import.meta.url);
 /** Every wait for the page (text to appear, a number to change) gives up after this. */
 const PAGE_TIMEOUT_MS = 15_000;
+
+const withChromium = needs("chromium");
 
 function exists(path: string): boolean {
   try {
@@ -26,34 +28,9 @@ function exists(path: string): boolean {
   }
 }
 
-/** Installs chromium with apt when it is missing; returns why it is unavailable, or null. */
-async function ensureChromium(): Promise<string | null> {
-  if (exists(CHROMIUM)) return null;
-  const run = async (args: string[]) => {
-    try {
-      const { code } = await new Deno.Command("apt-get", {
-        args,
-        env: { DEBIAN_FRONTEND: "noninteractive" },
-        stdout: "null",
-        stderr: "null",
-      }).output();
-      return code === 0;
-    } catch {
-      return false; // no apt-get here at all
-    }
-  };
-  if (await run(["update", "-qq"]) && await run(["install", "-y", "-qq", "chromium"])) {
-    if (exists(CHROMIUM)) return null;
-  }
-  return `${CHROMIUM} is missing and "apt-get install chromium" failed (not root? no network?)`;
-}
-
-const unavailable = await ensureChromium();
-if (unavailable) console.warn(`browser test skipped: ${unavailable}`);
-
 Deno.test({
   name: "the home page under deno task demo: button, upper-case box, live panel (Chromium)",
-  ignore: unavailable !== null,
+  ignore: withChromium.ignore,
   // Playwright keeps the browser's pipes and timers of its own; the test closes the browser.
   sanitizeOps: false,
   sanitizeResources: false,
@@ -62,7 +39,7 @@ Deno.test({
     const { demo, base, udpPort, unixPath } = running;
     const profile = await Deno.makeTempDir({ prefix: "sockserve_chromium_" });
     const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
+      executablePath: which("chromium")!,
       headless: true,
       args: [
         "--headless",

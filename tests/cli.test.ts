@@ -6,6 +6,11 @@ import assert from "node:assert/strict";
 import { HELP, parseCli, UsageError } from "../src/cli.ts";
 import { run } from "./helpers.ts";
 import { serveCommand, startCli } from "./cli_helpers.ts";
+import { needs } from "./tools.ts";
+
+const withCurl = needs("curl");
+const withCurlAndOpenssl = needs("curl", "openssl");
+const withSocat = needs("socat");
 
 Deno.test("parseCli: defaults and every flag", () => {
   const defaults = parseCli([])!;
@@ -196,7 +201,7 @@ Deno.test("--help lists every flag with its default and exits 0", async () => {
   }
 });
 
-Deno.test("startup line, access log on stdout, SIGTERM and SIGINT exit 0", async () => {
+withCurl.test("startup line, access log on stdout, SIGTERM and SIGINT exit 0", async () => {
   const root = await tempRoot();
   try {
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
@@ -221,7 +226,7 @@ Deno.test("startup line, access log on stdout, SIGTERM and SIGINT exit 0", async
   }
 });
 
-Deno.test("--host ::1: the startup line puts the IPv6 address in brackets", async () => {
+withCurl.test("--host ::1: the startup line puts the IPv6 address in brackets", async () => {
   const root = await tempRoot();
   try {
     await using cli = await startCli([root, "--port", "0", "--host", "::1"]);
@@ -238,7 +243,7 @@ Deno.test("--host ::1: the startup line puts the IPv6 address in brackets", asyn
   }
 });
 
-Deno.test("--log json and --log off", async () => {
+withCurl.test("--log json and --log off", async () => {
   const root = await tempRoot();
   try {
     for (const format of ["json", "off"]) {
@@ -268,7 +273,7 @@ Deno.test("--log json and --log off", async () => {
 });
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  Deno.test(`--unix adds a listener with its own startup line; ${signal} removes the file`, async () => {
+  withCurl.test(`--unix adds a listener with its own startup line; ${signal} removes the file`, async () => {
     const root = await tempRoot();
     const socket = `${root}.sock`;
     try {
@@ -296,7 +301,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   });
 }
 
-Deno.test("--cert and --key serve HTTPS", async () => {
+withCurlAndOpenssl.test("--cert and --key serve HTTPS", async () => {
   const root = await tempRoot();
   const certs = await Deno.makeTempDir({ prefix: "sockserve-certs-" });
   const [key, cert] = [`${certs}/key.pem`, `${certs}/cert.pem`];
@@ -372,7 +377,7 @@ Deno.test("mistakes print one line on stderr and exit non-zero", async () => {
   }
 });
 
-Deno.test("--workers 2: one startup line, files served, SIGTERM exits 0", async () => {
+withCurl.test("--workers 2: one startup line, files served, SIGTERM exits 0", async () => {
   const root = await tempRoot();
   try {
     await using cli = await startCli([root, "--port", "0", "--workers", "2", "--log", "off"]);
@@ -391,7 +396,7 @@ Deno.test("--workers 2: one startup line, files served, SIGTERM exits 0", async 
   }
 });
 
-Deno.test("--workers 2 with the access log: one whole line per request", async () => {
+withCurl.test("--workers 2 with the access log: one whole line per request", async () => {
   const root = await tempRoot();
   try {
     await using cli = await startCli([root, "--port", "0", "--workers", "2"]);
@@ -417,7 +422,7 @@ Deno.test("--workers 2 with the access log: one whole line per request", async (
   }
 });
 
-Deno.test("--udp: HTTP over UDP answered from the same root (socat)", async () => {
+withSocat.test("--udp: HTTP over UDP answered from the same root (socat)", async () => {
   const root = await tempRoot();
   try {
     await using cli = await startCli([root, "--port", "0", "--udp", "0", "--log", "off"]);

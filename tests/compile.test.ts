@@ -6,12 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { run } from "./helpers.ts";
+import { requireTool } from "./tools.ts";
 
 const enabled = Deno.env.get("SOCKSERVE_TEST_COMPILE") === "1";
 
 Deno.test({
   name: "deno task compile: the binary serves files with the same flags (opt-in)",
-  ignore: !enabled,
+  ignore: !enabled || requireTool("curl"),
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "sockserve-compile-" });
     const binary = `${dir}/sockserve`;

@@ -9,6 +9,9 @@
 import assert from "node:assert/strict";
 import { handler } from "./fixtures/parity_handler.ts";
 import { run, startServer } from "./helpers.ts";
+import { needs } from "./tools.ts";
+
+const withCurl = needs("curl");
 
 const HELLO = "Hello from the parity handler!\n";
 
@@ -49,7 +52,7 @@ function curl(args: string[]) {
   return run("curl", ["-sS", "--max-time", "30", ...args]);
 }
 
-Deno.test("curl -v: request and response lines as sent on the wire", async () => {
+withCurl.test("curl -v: request and response lines as sent on the wire", async () => {
   await using server = startServer(handler);
   const { code, stdout, stderr } = await curl(["-v", `${server.origin}/text`]);
   assert.equal(code, 0, stderr);
@@ -67,7 +70,7 @@ Deno.test("curl -v: request and response lines as sent on the wire", async () =>
   assert.match(stderr, /Connection #0 to host 127\.0\.0\.1 left intact/);
 });
 
-Deno.test("curl --data-binary @file: 1 MiB of random bytes echoed back unchanged", async () => {
+withCurl.test("curl --data-binary @file: 1 MiB of random bytes echoed back unchanged", async () => {
   await using server = startServer(handler);
   await using file = await randomFile(1024 * 1024);
   await using out = await tempPath();
@@ -93,7 +96,7 @@ Deno.test("curl --data-binary @file: 1 MiB of random bytes echoed back unchanged
   assert.deepEqual(await Deno.readFile(out.path), file.bytes);
 });
 
-Deno.test("curl -H 'Transfer-Encoding: chunked' --data-binary @file: echoed back unchanged", async () => {
+withCurl.test("curl -H 'Transfer-Encoding: chunked' --data-binary @file: echoed back unchanged", async () => {
   await using server = startServer(handler);
   await using file = await randomFile(300 * 1024 + 17);
   await using out = await tempPath();
@@ -119,7 +122,7 @@ Deno.test("curl -H 'Transfer-Encoding: chunked' --data-binary @file: echoed back
   assert.deepEqual(await Deno.readFile(out.path), file.bytes);
 });
 
-Deno.test("curl --http1.0: an HTTP/1.0 answer, and the connection closes", async () => {
+withCurl.test("curl --http1.0: an HTTP/1.0 answer, and the connection closes", async () => {
   await using server = startServer(handler);
   const { code, stdout, stderr } = await curl([
     "-v",
@@ -143,7 +146,7 @@ Deno.test("curl --http1.0: an HTTP/1.0 answer, and the connection closes", async
   assert.equal(count(stderr, "Connected to 127.0.0.1"), 2);
 });
 
-Deno.test("curl --http1.0 with Connection: keep-alive: the connection is reused", async () => {
+withCurl.test("curl --http1.0 with Connection: keep-alive: the connection is reused", async () => {
   await using server = startServer(handler);
   const { code, stdout, stderr } = await curl([
     "-v",
@@ -167,7 +170,7 @@ Deno.test("curl --http1.0 with Connection: keep-alive: the connection is reused"
   assert.equal(count(stderr, "Connected to 127.0.0.1"), 1);
 });
 
-Deno.test("curl --http1.0 of a streamed body: close-delimited, complete", async () => {
+withCurl.test("curl --http1.0 of a streamed body: close-delimited, complete", async () => {
   await using server = startServer(handler);
   const { code, stdout, stderr } = await curl(["-v", "--http1.0", `${server.origin}/stream?n=4`]);
   assert.equal(code, 0, stderr);
@@ -180,7 +183,7 @@ Deno.test("curl --http1.0 of a streamed body: close-delimited, complete", async 
   assert.ok(received.includes("connection: close"));
 });
 
-Deno.test("curl -I: HEAD gets the GET's headers and no body", async () => {
+withCurl.test("curl -I: HEAD gets the GET's headers and no body", async () => {
   await using server = startServer(handler);
   const get = await curl(["-sS", "-D", "-", "-o", "/dev/null", `${server.origin}/text`]);
   const head = await curl(["-I", `${server.origin}/text`]);
@@ -194,7 +197,7 @@ Deno.test("curl -I: HEAD gets the GET's headers and no body", async () => {
   assert.ok(significant(head.stdout).includes(`content-length: ${HELLO.length}`));
 });
 
-Deno.test("curl --next: several requests over one kept-alive connection", async () => {
+withCurl.test("curl --next: several requests over one kept-alive connection", async () => {
   await using server = startServer(handler);
   const { code, stdout, stderr } = await curl([
     "-v",
@@ -231,7 +234,7 @@ Deno.test("curl --next: several requests over one kept-alive connection", async 
   assert.ok(stdout.includes("no route for GET /missing\n"));
 });
 
-Deno.test("curl -H 'Expect: 100-continue': 100 Continue, then the body is echoed", async () => {
+withCurl.test("curl -H 'Expect: 100-continue': 100 Continue, then the body is echoed", async () => {
   await using server = startServer(handler);
   await using file = await randomFile(64 * 1024);
   await using out = await tempPath();
@@ -258,7 +261,7 @@ Deno.test("curl -H 'Expect: 100-continue': 100 Continue, then the body is echoed
   assert.deepEqual(await Deno.readFile(out.path), file.bytes);
 });
 
-Deno.test("curl -H 'Expect: 100-continue' to a route that never reads: no 100, final answer", async () => {
+withCurl.test("curl -H 'Expect: 100-continue' to a route that never reads: no 100, final answer", async () => {
   await using server = startServer(handler);
   await using file = await randomFile(16 * 1024);
   const { code, stdout, stderr } = await curl([

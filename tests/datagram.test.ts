@@ -10,6 +10,9 @@ import type { DatagramHandler, DatagramServeOptions, DatagramServer } from "../m
 import { sourceKey, TokenBuckets } from "../src/datagram.ts";
 import { deadline } from "./examples_helpers.ts";
 import { deferred, type ParsedResponse, parseResponses } from "./helpers.ts";
+import { needs } from "./tools.ts";
+
+const withSocat = needs("socat");
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -405,7 +408,7 @@ Deno.test("rate limit key: IPv4 address, IPv6 /64, mapped IPv4 as IPv4, Unix pat
   assert.equal(sourceKey({ transport: "unixpacket", path: "/tmp/c.sock" }), "/tmp/c.sock");
 });
 
-Deno.test("udp: socat sends a request from stdin and prints the reply", async () => {
+withSocat.test("udp: socat sends a request from stdin and prints the reply", async () => {
   await using server = udpServer(() => new Response("hello from udp\n"));
   const port = (server.addr as Deno.NetAddr).port;
   // socat keeps waiting for more datagrams after stdin's end (-t), so it is stopped once the

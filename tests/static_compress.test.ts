@@ -12,6 +12,9 @@ import { loadTypes } from "../src/static/mime.ts";
 import { openRoot } from "../src/static/path.ts";
 import { run } from "./helpers.ts";
 import { type Site, site, text } from "./static_fixture.ts";
+import { needs } from "./tools.ts";
+
+const withCurl = needs("curl");
 
 const APP = text(20_000, "app.js");
 
@@ -39,7 +42,7 @@ async function fetchRaw(s: Site, path: string, headers: string[] = []) {
 
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
-Deno.test("compression on the fly: br preferred, gzip when asked, identity otherwise", async () => {
+withCurl.test("compression on the fly: br preferred, gzip when asked, identity otherwise", async () => {
   await using s = await site({ files: { "app.js": APP } });
   const table: [string | null, string | null][] = [
     ["gzip, deflate, br, zstd", "br"],
@@ -72,7 +75,7 @@ Deno.test("compression on the fly: br preferred, gzip when asked, identity other
   }
 });
 
-Deno.test("precompressed siblings are served as they are, per Accept-Encoding", async () => {
+withCurl.test("precompressed siblings are served as they are, per Accept-Encoding", async () => {
   // Distinct content in each sibling proves which file was sent.
   const brCopy = brotliCompressSync(new TextEncoder().encode("from app.js.br"));
   const gzCopy = gzipSync(new TextEncoder().encode("from app.js.gz"));
@@ -95,7 +98,7 @@ Deno.test("precompressed siblings are served as they are, per Accept-Encoding", 
   assert.ok(!direct.headers.has("content-encoding"));
 });
 
-Deno.test("small files, incompressible types and ranges are sent as they are", async () => {
+withCurl.test("small files, incompressible types and ranges are sent as they are", async () => {
   const png = new Uint8Array(8000).map((_, i) => i % 256);
   await using s = await site({
     files: { "small.txt": text(MIN_COMPRESS_SIZE - 1), "big.txt": APP, "image.png": png },
@@ -112,7 +115,7 @@ Deno.test("small files, incompressible types and ranges are sent as they are", a
   }
 });
 
-Deno.test("curl --compressed gets the original bytes back", async () => {
+withCurl.test("curl --compressed gets the original bytes back", async () => {
   await using s = await site({ files: { "app.js": APP } });
   const result = await run("curl", ["-sS", "--compressed", `${s.origin}/app.js`]);
   assert.equal(result.stdout, APP);
@@ -121,7 +124,7 @@ Deno.test("curl --compressed gets the original bytes back", async () => {
 const OLD = new Date("2024-03-10T12:00:00Z");
 const LATER = new Date("2024-03-10T13:00:00Z");
 
-Deno.test("compression on the fly: an edit is seen at once, whatever coded bytes were kept", async () => {
+withCurl.test("compression on the fly: an edit is seen at once, whatever coded bytes were kept", async () => {
   await using s = await site({ files: { "app.js": APP } });
   await Deno.utime(`${s.root}/app.js`, OLD, OLD); // settled: its coded copy may be kept
   const gzip = ["Accept-Encoding: gzip"];
@@ -148,7 +151,7 @@ Deno.test("compression on the fly: an edit is seen at once, whatever coded bytes
   }
 });
 
-Deno.test("precompressed siblings: one added to a directory already listed is served at once", async () => {
+withCurl.test("precompressed siblings: one added to a directory already listed is served at once", async () => {
   await using s = await site({ files: { "app.js": APP } });
   await Deno.utime(`${s.root}/app.js`, OLD, OLD);
   await Deno.utime(s.root, OLD, OLD); // settled: its listing may be kept

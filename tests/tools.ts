@@ -18,18 +18,18 @@ function skip(reason: string): true {
 
 const REQUIRE_TOOLS = Deno.env.get("SOCKSERVE_REQUIRE_TOOLS") === "1";
 
-/** Whether an executable `name` is on the PATH. */
-export function onPath(name: string): boolean {
+/** Where the executable `name` is on the PATH, or null. */
+export function which(name: string): string | null {
   for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
     if (dir === "") continue;
     try {
       const info = Deno.statSync(`${dir}/${name}`);
-      if (info.isFile && (info.mode === null || (info.mode & 0o111) !== 0)) return true;
+      if (info.isFile && (info.mode === null || (info.mode & 0o111) !== 0)) return `${dir}/${name}`;
     } catch {
       // not in this directory
     }
   }
-  return false;
+  return null;
 }
 
 /**
@@ -37,7 +37,7 @@ export function onPath(name: string): boolean {
  * reason printed, when it is not on the PATH; false when it is, or when SOCKSERVE_REQUIRE_TOOLS=1.
  */
 export function requireTool(name: string, aptPackage: string = name): boolean {
-  if (onPath(name)) return false;
+  if (which(name) !== null) return false;
   const reason = `${name} not installed: apt-get install ${aptPackage}`;
   if (REQUIRE_TOOLS) {
     if (!printed.has(reason)) {
@@ -78,4 +78,17 @@ export function requireDeno(minor: string, why: string): boolean {
   const [runningMajor, runningMinor] = Deno.version.deno.split(".").map(Number);
   if (runningMajor > major || runningMajor === major && runningMinor >= least) return false;
   return skip(`${why}: needs Deno ${minor}, this is ${Deno.version.deno}`);
+}
+
+/** What a group of tests needs: `ignore` for `Deno.test`, or `test` to declare one with it. */
+export interface Needs {
+  ignore: boolean;
+  /** `Deno.test(name, fn)`, ignored where what is needed is missing. */
+  test(name: string, fn: () => void | Promise<void>): void;
+}
+
+/** What tests that run the programs `tools` (name, or [name, aptPackage]) need. */
+export function needs(...tools: (string | [string, string])[]): Needs {
+  const ignore = requireTools(...tools);
+  return { ignore, test: (name, fn) => Deno.test({ name, ignore, fn }) };
 }

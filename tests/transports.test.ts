@@ -4,6 +4,11 @@ import { serve } from "../mod.ts";
 import type { ServeHandler } from "../mod.ts";
 import { listenerUrl } from "../src/listeners.ts";
 import { deferred, parseResponses, readToEnd, run, writeAllTo } from "./helpers.ts";
+import { needs } from "./tools.ts";
+
+const withCurl = needs("curl");
+/** The TLS tests make their certificates with openssl, and fetch with curl. */
+const withCurlAndOpenssl = needs("curl", "openssl");
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -26,7 +31,7 @@ function exists(path: string): boolean {
   }
 }
 
-Deno.test("unix: curl --unix-socket and a Deno client reach the handler; the file goes at shutdown", async () => {
+withCurl.test("unix: curl --unix-socket and a Deno client reach the handler; the file goes at shutdown", async () => {
   const { dir, path } = await tempSocketPath();
   const server = serve({ path, onListen() {} }, whoami);
   const out = await run("curl", ["-s", "--unix-socket", path, "http://localhost/x?y=1"]);
@@ -51,7 +56,7 @@ Deno.test("unix: curl --unix-socket and a Deno client reach the handler; the fil
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("unix: a stale socket file from a killed server is replaced", async () => {
+withCurl.test("unix: a stale socket file from a killed server is replaced", async () => {
   const { dir, path } = await tempSocketPath();
   // A server that dies without cleaning up: SIGKILL leaves its socket file behind.
   const child = new Deno.Command(Deno.execPath(), {
@@ -82,7 +87,7 @@ Deno.test("unix: a stale socket file from a killed server is replaced", async ()
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("unix: a live server's socket is never stolen", async () => {
+withCurl.test("unix: a live server's socket is never stolen", async () => {
   const { dir, path } = await tempSocketPath();
   const first = serve({ path, onListen() {} }, () => new Response("first"));
   const second = serve({ path, onListen() {} }, () => new Response("second"));
@@ -178,7 +183,7 @@ async function makeCertificate(): Promise<{ dir: string; ca: string; cert: strin
   };
 }
 
-Deno.test("tls: curl --cacert and fetch with a custom CA get https URLs over TLS", async () => {
+withCurlAndOpenssl.test("tls: curl --cacert and fetch with a custom CA get https URLs over TLS", async () => {
   const { dir, ca, cert, key } = await makeCertificate();
   await using server = serve({ hostname: "127.0.0.1", port: 0, cert, key, onListen() {} }, whoami);
   const port = (server.addr as Deno.NetAddr).port;
@@ -202,7 +207,7 @@ Deno.test("tls: curl --cacert and fetch with a custom CA get https URLs over TLS
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("tls: plain HTTP and a garbage handshake cost one connection, never the server", async () => {
+withCurlAndOpenssl.test("tls: plain HTTP and a garbage handshake cost one connection, never the server", async () => {
   const { dir, cert, key } = await makeCertificate();
   await using server = serve({ hostname: "127.0.0.1", port: 0, cert, key, onListen() {} }, whoami);
   const port = (server.addr as Deno.NetAddr).port;
@@ -223,7 +228,7 @@ Deno.test("tls: plain HTTP and a garbage handshake cost one connection, never th
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("ipv6: [::1] works, and URLs put the address in brackets", async () => {
+withCurl.test("ipv6: [::1] works, and URLs put the address in brackets", async () => {
   await using server = serve({ hostname: "::1", port: 0, onListen() {} }, whoami);
   const port = (server.addr as Deno.NetAddr).port;
   assert.equal(listenerUrl(server.addr, "http"), `http://[::1]:${port}/`);
