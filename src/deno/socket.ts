@@ -96,12 +96,15 @@ function resourceId(conn: Deno.Conn): number | null {
   return typeof rid === "number" ? rid : null;
 }
 
-/** Buffers that an operation given up on by `SettlingSocket.close` may still read or write. */
-const lingeringBuffers = new WeakSet<ArrayBufferLike>();
+/**
+ * Buffers that an operation given up on by `SettlingSocket.close` may still read or write; made
+ * when the first one is (the pools ask for every buffer they take back).
+ */
+let lingeringBuffers: WeakSet<ArrayBufferLike> | null = null;
 
 /** Whether Deno may still read into or write from `bytes`' memory: it must not be reused. */
 export function lingering(bytes: Uint8Array): boolean {
-  return lingeringBuffers.has(bytes.buffer);
+  return lingeringBuffers !== null && lingeringBuffers.has(bytes.buffer);
 }
 
 /** An operation in flight on a `SettlingSocket`. */
@@ -146,7 +149,7 @@ class SettlingSocket implements Socket {
       this.#inFlight.add(entry);
       const settled = () => {
         this.#inFlight.delete(entry);
-        lingeringBuffers.delete(bytes.buffer);
+        lingeringBuffers?.delete(bytes.buffer);
       };
       operation.then((value) => {
         settled();
@@ -169,7 +172,7 @@ class SettlingSocket implements Socket {
       this.#conn.unref?.();
       for (const entry of given) {
         if (entry.isWrite || this.#read !== null) unrefOperation(entry.promise);
-        lingeringBuffers.add(entry.bytes.buffer);
+        (lingeringBuffers ??= new WeakSet()).add(entry.bytes.buffer);
         entry.reject(new Deno.errors.Interrupted("operation canceled: the connection was closed"));
       }
     }
