@@ -29,12 +29,8 @@ export function minorOf(version: string): string {
 }
 
 function readPortable(): boolean {
-  try {
-    const descriptor = { name: "env", variable: "SOCKSERVE_PORTABLE" } as const;
-    if (Deno.permissions.querySync(descriptor).state !== "granted") return false;
-    return Deno.env.get("SOCKSERVE_PORTABLE") === "1";
-  } catch {
-    // A runtime without permissions.querySync: no switch to read.
-    return false;
-  }
+  // Without the permission, reading would prompt (or, with --no-prompt, throw): not asked at all.
+  const descriptor = { name: "env", variable: "SOCKSERVE_PORTABLE" } as const;
+  if (Deno.permissions.querySync(descriptor).state !== "granted") return false;
+  return Deno.env.get("SOCKSERVE_PORTABLE") === "1";
 }
