@@ -30,16 +30,34 @@ export interface Engine {
 
 export async function loadEngine(dir: string): Promise<Engine> {
   const base = new URL(`${dir.replace(/\/$/, "")}/src/`, `file://${Deno.cwd()}/`);
-  const conn = await import(new URL("conn.ts", base).href);
-  const options = await import(new URL("options.ts", base).href);
-  const dispatch = await import(new URL("dispatch.ts", base).href);
+  // A checkout has the flat layout (src/conn.ts) or the folders (src/conn/connection.ts).
+  const load = async (...paths: string[]) => {
+    for (const path of paths) {
+      const url = new URL(path, base);
+      if (await exists(url)) return await import(url.href);
+    }
+    throw new Error(`${dir}: none of ${paths.join(", ")} in src/`);
+  };
+  const conn = await load("conn/connection.ts", "conn.ts");
+  const deadlines = await load("conn/deadlines.ts", "conn/connection.ts", "conn.ts");
+  const options = await load("options.ts");
+  const dispatch = await load("handler/dispatch.ts", "dispatch.ts");
   return {
     dir,
     Connection: conn.Connection,
-    DeadlineTicker: conn.DeadlineTicker,
+    DeadlineTicker: deadlines.DeadlineTicker,
     limits: options.DEFAULT_LIMITS,
     onError: dispatch.defaultOnError,
   };
+}
+
+async function exists(url: URL): Promise<boolean> {
+  try {
+    await Deno.stat(url);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A connection whose reads each deliver `batch`, `reads` times, then the end of the stream. */

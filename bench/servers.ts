@@ -313,7 +313,9 @@ async function cliHelp(): Promise<string> {
 let helpText: Promise<string> | undefined;
 
 async function cliUnavailable(flag?: string): Promise<string | null> {
-  if (!(await exists(`${REPO}/src/cli.ts`))) return "not available: src/cli.ts does not exist yet";
+  if (!(await exists(`${REPO}/src/cli/main.ts`))) {
+    return "not available: src/cli/main.ts does not exist yet";
+  }
   if (!flag) return null;
   helpText ??= cliHelp();
   return (await helpText).includes(flag)

@@ -8,7 +8,7 @@
  * instead of a new array per chunk (allocating those was 19% of the 1 MiB static profile). Once
  * the Response's own body has been used (a wrapper read it), the label no longer counts.
  */
-import { ReadableStreamClass, RESPONSE_PROTOTYPE } from "./web_classes.ts";
+import { ReadableStreamClass, RESPONSE_PROTOTYPE } from "./handler/web_classes.ts";
 
 export type KnownBody =
   | { kind: "bytes"; bytes: Uint8Array }

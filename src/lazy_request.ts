@@ -25,7 +25,7 @@
  * (`checkInternals`): in a Deno where they differ, `lazyRequest` gives null and requests are
  * copied from their templates as before.
  */
-import { ReadableStreamClass, RequestClass } from "./web_classes.ts";
+import { ReadableStreamClass, RequestClass } from "./handler/web_classes.ts";
 
 /** Deno's pieces of a Request that `lazyRequest` relies on. */
 interface Internals {

@@ -2,12 +2,12 @@
  * `serve()`: the listener, the accept loop, the registry of open connections, the connection limit
  * and graceful shutdown. One `Connection` per accepted client, each running on its own.
  */
-import { directOf } from "./direct.ts";
+import { directOf } from "./handler/direct.ts";
 import { type ConnContext, Connection, DeadlineTicker } from "./conn.ts";
-import { defaultOnError } from "./dispatch.ts";
-import { Registry } from "./registry.ts";
-import { drainDelay, frontHandler } from "./front.ts";
-import { proxyPolicy } from "./proxy_conn.ts";
+import { defaultOnError } from "./handler/dispatch.ts";
+import { Registry } from "./conn/registry.ts";
+import { drainDelay, frontHandler } from "./handler/front.ts";
+import { proxyPolicy } from "./balancer/proxy_conn.ts";
 import { type BoundListener, formatHostPort, listen, listenerUrl } from "./listeners.ts";
 import {
   DEFAULT_LIMITS,

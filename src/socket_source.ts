@@ -18,7 +18,7 @@
  * Deno without these) is read through its own `read`.
  */
 import { denoCore } from "./deno_core.ts";
-import type { ByteSource } from "./io.ts";
+import type { ByteSource } from "./io/buffered.ts";
 
 const coreRead = typeof denoCore?.read === "function"
   ? denoCore.read as (rid: number, into: Uint8Array) => Promise<number>

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { type Answer, FieldList, type RequestView, withDirect } from "../direct.ts";
+import { type Answer, FieldList, type RequestView, withDirect } from "../handler/direct.ts";
 import { FileCache } from "./cache.ts";
 import {
   addCommonFields,
