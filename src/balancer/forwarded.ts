@@ -1,13 +1,14 @@
 /**
- * Forwarding headers from trusted proxies: `withForwarded(handler, trustProxy)` wraps a handler so
+ * Forwarding headers from trusted proxies: `forwardedLayer(trustProxy)` wraps a handler so
  * that, for requests that come from a trusted proxy, the client address (`info.remoteAddr`), the
  * scheme and the host (the Request's URL) are the ones the proxies report, from
  * `X-Forwarded-For/-Proto/-Host` or from `Forwarded` (RFC 7239). Requests from anyone else are
  * passed on untouched: their forwarding headers are whatever the client wrote.
  */
-import { directOf, type RequestView, withDirect } from "../handler/direct.ts";
+import type { RequestView } from "../handler/direct.ts";
+import type { Layer } from "../handler/layers.ts";
 import { CidrList, formatIp, type IpBytes, parseIp, parseIpv4 } from "./ip.ts";
-import type { ServeHandler, ServeHandlerInfo, TrustProxyOptions } from "../options.ts";
+import type { ServeHandlerInfo, TrustProxyOptions } from "../options.ts";
 
 /** One proxy hop as a header reports it: who the proxy's client was, and what it asked for. */
 export interface Hop {
@@ -24,11 +25,8 @@ export interface ForwardedClient {
   host: string | null;
 }
 
-/** Wraps `handler`; see the module comment. Throws a TypeError for a malformed CIDR. */
-export function withForwarded(
-  handler: ServeHandler,
-  trustProxy: string[] | TrustProxyOptions,
-): ServeHandler {
+/** Rewrites what trusted proxies report; see the module comment. A bad CIDR is a TypeError. */
+export function forwardedLayer(trustProxy: string[] | TrustProxyOptions): Layer {
   const options = Array.isArray(trustProxy) ? { trusted: trustProxy } : trustProxy;
   const trusted = new CidrList(options.trusted);
   const family = options.headers ?? "x-forwarded";
@@ -37,18 +35,18 @@ export function withForwarded(
       family === "forwarded" ? parseForwarded(headers.get("forwarded")) : xForwardedHops(headers),
       trusted,
     );
-  const forwarded: ServeHandler = (request, info) => {
-    if (!isTrustedPeer(info.remoteAddr, trusted)) return handler(request, info);
-    const client = clientOf(request.headers);
-    return handler(rewriteRequest(request, client), rewriteInfo(info, client));
+  return {
+    handler: (next) => (request, info) => {
+      if (!isTrustedPeer(info.remoteAddr, trusted)) return next(request, info);
+      const client = clientOf(request.headers);
+      return next(rewriteRequest(request, client), rewriteInfo(info, client));
+    },
+    // A direct handler sees no scheme or host (RequestView has none): only the address changes.
+    direct: (next) => (view, info) => {
+      if (!isTrustedPeer(info.remoteAddr, trusted)) return next(view, info);
+      return next(view, rewriteInfo(info, clientOf(view.headers)));
+    },
   };
-  // A direct handler sees no scheme or host (RequestView has none): only the address changes.
-  const direct = directOf(handler);
-  if (direct === null) return forwarded;
-  return withDirect(forwarded, (view, info) => {
-    if (!isTrustedPeer(info.remoteAddr, trusted)) return direct(view, info);
-    return direct(view, rewriteInfo(info, clientOf(view.headers)));
-  });
 }
 
 /** A Unix socket peer is a local proxy (the socket file's mode decides who may connect). */

@@ -1,23 +1,25 @@
 /**
- * The health check a load balancer polls: `withHealth(handler, path, draining)` answers GET and
+ * The health check a load balancer polls: `healthLayer(path, draining)` answers GET and
  * HEAD on `path` itself, 200 while serving and 503 once shutdown has begun (`draining()`), and
  * passes every other request on. With a drain delay (see server.ts) the balancer sees the 503 and
  * stops sending new requests while the instance still serves, so stopping it loses none.
  */
-import { directOf, withDirect } from "../handler/direct.ts";
-import type { ServeHandler } from "../options.ts";
+import type { Layer } from "../handler/layers.ts";
 
-export function withHealth(
-  handler: ServeHandler,
-  path: string,
-  draining: () => boolean,
-): ServeHandler {
+/** Default `drainDelay` with a health check: a few polls of a balancer checking every second. */
+export const DEFAULT_HEALTH_DRAIN_DELAY = 5_000;
+
+/** Milliseconds between "health says 503" and "stop accepting" (see `ServeOptions.drainDelay`). */
+export function drainDelay(options: { health?: string; drainDelay?: number }): number {
+  return options.drainDelay ?? (options.health !== undefined ? DEFAULT_HEALTH_DRAIN_DELAY : 0);
+}
+
+/** Answers GET and HEAD on `path` (200, or 503 once `draining()`); passes every other request on. */
+export function healthLayer(path: string, draining: () => boolean): Layer {
   if (!path.startsWith("/")) throw new TypeError(`health path must start with "/", not "${path}"`);
-  const checked: ServeHandler = (request, info) => {
-    const url = new URL(request.url);
-    if (url.pathname !== path) return handler(request, info);
-    const headers = { "cache-control": "no-store", "content-type": "text/plain" };
-    if (request.method !== "GET" && request.method !== "HEAD") {
+  const headers = { "cache-control": "no-store", "content-type": "text/plain" };
+  const answer = (method: string): Response => {
+    if (method !== "GET" && method !== "HEAD") {
       return new Response("method not allowed\n", {
         status: 405,
         headers: { ...headers, allow: "GET, HEAD" },
@@ -27,9 +29,10 @@ export function withHealth(
       ? new Response("draining\n", { status: 503, headers })
       : new Response("ok\n", { status: 200, headers });
   };
-  // The handler's direct path stays open for every other path; a poll declines it and is
-  // answered above.
-  const direct = directOf(handler);
-  if (direct === null) return checked;
-  return withDirect(checked, (view, info) => view.pathname === path ? null : direct(view, info));
+  return {
+    handler: (next) => (request, info) =>
+      new URL(request.url).pathname === path ? answer(request.method) : next(request, info),
+    // A poll declines the direct path and is answered by the Request path above.
+    direct: (next) => (view, info) => view.pathname === path ? null : next(view, info),
+  };
 }

@@ -4,7 +4,7 @@
  * else, then closes as before.
  */
 import assert from "node:assert/strict";
-import { drainDelay } from "../../src/handler/front.ts";
+import { drainDelay } from "../../src/balancer/health.ts";
 import { Client, exchange, parseResponses, startServer } from "../helpers.ts";
 
 const hello = () => new Response("hello");
