@@ -1,6 +1,6 @@
 /** examples/http_by_hand.ts run as its deno task, talked to with raw bytes and with curl. */
 import assert from "node:assert/strict";
-import { deadline, Example, readToEnd, writeAll } from "../examples_helpers.ts";
+import { deadline, Example, readTextToEnd, writeAll } from "../examples_helpers.ts";
 
 const SERVER = "example:http-by-hand";
 
@@ -21,13 +21,13 @@ Deno.test("http_by_hand reads until the blank line, however the head arrives", a
     // ...while `quick` is answered in full: one task per connection, nobody waits for `slow`.
     await writeAll(quick, "GET /quick HTTP/1.0\r\n\r\n");
     assert.equal(
-      await readToEnd(quick),
+      await readTextToEnd(quick),
       expected("200 OK", "Hello there! You asked for GET /quick\n"),
     );
 
     await writeAll(slow, "\r\n"); // only now is the head complete
     assert.equal(
-      await readToEnd(slow),
+      await readTextToEnd(slow),
       expected("200 OK", "Hello there! You asked for GET /by/hand?x=1\n"),
     );
   } finally {
@@ -50,7 +50,7 @@ Deno.test("http_by_hand refuses a bad request line (400) and an endless head (43
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     try {
       await writeAll(conn, bytes);
-      return await readToEnd(conn);
+      return await readTextToEnd(conn);
     } finally {
       conn.close();
     }

@@ -10,7 +10,7 @@ import {
   takeFastResponse,
   takeStaticBody,
 } from "../../src/body_source.ts";
-import { exchange, parseResponses, readToEnd, startServer, writeAllTo } from "../helpers.ts";
+import { exchange, parseResponses, readToEnd, startServer, writeAll } from "../helpers.ts";
 
 /** 700 KiB of a repeating pattern: not a multiple of the reader's 256 KiB chunk. */
 function pattern(size: number): Uint8Array<ArrayBuffer> {
@@ -135,7 +135,7 @@ Deno.test("static bodies: a pipelined batch of string and byte bodies arrives by
   const batch = paths.map((path) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`).join("") +
     "GET /ascii HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: s.port });
-  await writeAllTo(conn, utf8.encode(batch));
+  await writeAll(conn, utf8.encode(batch));
   // One character per byte, so that Content-Length counts what the parser slices.
   const latin1 = new TextDecoder("latin1");
   const responses = parseResponses(latin1.decode(await readToEnd(conn)));
@@ -310,7 +310,7 @@ Deno.test("fast responses: on the wire, the same bytes as the same Response sent
     )
   );
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: s.port });
-  await writeAllTo(
+  await writeAll(
     conn,
     utf8.encode(requests.join("") + "GET /0 HTTP/1.1\r\nConnection: close\r\nHost: x\r\n\r\n"),
   );
@@ -340,7 +340,7 @@ Deno.test("static bodies: a string that comes again in a row, and then another, 
   const batch = bodies.map(() => "GET / HTTP/1.1\r\nHost: x\r\n\r\n").join("") +
     "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: s.port });
-  await writeAllTo(conn, utf8.encode(batch));
+  await writeAll(conn, utf8.encode(batch));
   const text = new TextDecoder().decode(await readToEnd(conn));
   conn.close();
   // Content-Length counts bytes; the split on the status line keeps the comparison simple.

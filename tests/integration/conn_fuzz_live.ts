@@ -2,7 +2,7 @@
  * Helpers for tests against a live server in this process: open descriptors, waiting on a
  * condition (never a fixed sleep), and client behaviours that are awkward to write by hand.
  */
-import { writeAllTo } from "../helpers.ts";
+import { writeAll } from "../helpers.ts";
 
 /**
  * Open file descriptors of this process (the server runs in it). Deno asks for --allow-all to
@@ -66,5 +66,5 @@ export async function resetAfter(conn: Deno.Conn, bytes = 1): Promise<void> {
 }
 
 export async function send(conn: Deno.Conn, text: string): Promise<void> {
-  await writeAllTo(conn, new TextEncoder().encode(text));
+  await writeAll(conn, new TextEncoder().encode(text));
 }

@@ -4,20 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { startDemo } from "../demo_helpers.ts";
-import { deadline, encode, Example, readToEnd, writeAll } from "../examples_helpers.ts";
+import { exchangeOn } from "../helpers.ts";
+import { deadline, encode, Example, readTextToEnd, writeAll } from "../examples_helpers.ts";
 import { formatEvent } from "../../demo/events.ts";
 import { type Sources, StatsSampler } from "../../demo/stats.ts";
 import { RecentPeers } from "../../demo/udp.ts";
-
-/** One request over a stream socket with `Connection: close`; the whole answer as text. */
-async function exchange(conn: Deno.Conn, request: string): Promise<string> {
-  try {
-    await writeAll(conn, request);
-    return await readToEnd(conn);
-  } finally {
-    conn.close();
-  }
-}
 
 /** Reads an event stream from a raw socket, one `data:` payload at a time. */
 class EventReader {
@@ -56,7 +47,7 @@ class EventReader {
 
   /** Everything until the server closes. */
   async rest(): Promise<string> {
-    return this.#text + await readToEnd(this.#conn);
+    return this.#text + await readTextToEnd(this.#conn);
   }
 }
 
@@ -88,7 +79,7 @@ Deno.test("demo: the API over TCP, the Unix socket and UDP", async () => {
     await Deno.readTextFile(new URL("../../www/index.html", import.meta.url)),
   );
 
-  const unix = await exchange(
+  const unix = await exchangeOn(
     await Deno.connect({ transport: "unix", path: unixPath }),
     "POST /api/upper HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\nConnection: close\r\n\r\nover a file",
   );
@@ -210,7 +201,7 @@ Deno.test("demo: src/ and examples/ are served read-only, confined to their root
 
   // Out of the mount, sent as raw bytes so no client normalises them first.
   for (const target of ["/src/../deno.json", "/src/%2e%2e/deno.json", "/src/..%2fdeno.json"]) {
-    const answer = await exchange(
+    const answer = await exchangeOn(
       await Deno.connect({ hostname: "127.0.0.1", port: tcpPort }),
       `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
     );

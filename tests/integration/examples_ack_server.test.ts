@@ -1,6 +1,6 @@
 /** examples/ack_server.ts: several clients at once, one task each, one "Received" per message. */
 import assert from "node:assert/strict";
-import { Example, readBytes, readToEnd, runClient, writeAll } from "../examples_helpers.ts";
+import { Example, readBytes, readTextToEnd, runClient, writeAll } from "../examples_helpers.ts";
 
 const SERVER = "example:ack-server";
 
@@ -20,7 +20,7 @@ Deno.test("ack_server acknowledges every message of several concurrent clients",
     }
     for (const conn of conns) {
       conn.closeWrite();
-      assert.equal(await readToEnd(conn), "", "the server closes after end of file");
+      assert.equal(await readTextToEnd(conn), "", "the server closes after end of file");
     }
     // Each client's messages are printed under one client id, a different id per client.
     const ids = new Set<string>();

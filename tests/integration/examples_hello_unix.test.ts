@@ -3,7 +3,7 @@
  * temporary directory so that `example.sock` (the default path) is the test's own.
  */
 import assert from "node:assert/strict";
-import { Example, readToEnd, runClient } from "../examples_helpers.ts";
+import { Example, readTextToEnd, runClient } from "../examples_helpers.ts";
 
 const SERVER = "example:hello-unix";
 const CLIENT = "example:hello-client";
@@ -20,7 +20,7 @@ function isSocket(path: string): boolean {
 async function greeting(path: string): Promise<string> {
   const conn = await Deno.connect({ transport: "unix", path });
   try {
-    return await readToEnd(conn);
+    return await readTextToEnd(conn);
   } finally {
     conn.close();
   }

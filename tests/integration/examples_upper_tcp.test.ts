@@ -1,6 +1,13 @@
 /** examples/upper_tcp.ts and examples/upper_client.ts over real TCP sockets on 127.0.0.1. */
 import assert from "node:assert/strict";
-import { encode, Example, readBytes, readToEnd, runClient, writeAll } from "../examples_helpers.ts";
+import {
+  encode,
+  Example,
+  readBytes,
+  readTextToEnd,
+  runClient,
+  writeAll,
+} from "../examples_helpers.ts";
 
 const SERVER = "example:upper-tcp";
 const CLIENT = "example:upper-client";
@@ -28,9 +35,9 @@ Deno.test("upper_tcp answers each line in upper case, to several clients at once
     // A last line without "\n" is answered at end of file; then the server closes.
     await writeAll(b, "tail");
     b.closeWrite();
-    assert.equal(await readToEnd(b), "TAIL");
+    assert.equal(await readTextToEnd(b), "TAIL");
     a.closeWrite();
-    assert.equal(await readToEnd(a), "");
+    assert.equal(await readTextToEnd(a), "");
   } finally {
     for (const conn of [a, b, c]) conn.close();
   }
@@ -46,7 +53,7 @@ Deno.test("upper_tcp refuses a line longer than 64 KiB and closes", async () => 
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
     await writeAll(conn, "a".repeat(64 * 1024 + 1));
-    assert.equal(await readToEnd(conn), "ERROR: line longer than 65536 bytes\n");
+    assert.equal(await readTextToEnd(conn), "ERROR: line longer than 65536 bytes\n");
   } finally {
     conn.close();
   }
@@ -63,7 +70,7 @@ Deno.test("upper_tcp hangs up on connected clients on SIGINT and exits 0", async
     const { code, stdout } = await server.stop("SIGINT");
     assert.equal(code, 0);
     assert.match(stdout, /SIGINT: closed the listener and 1 connection\(s\), bye/);
-    assert.equal(await readToEnd(conn), "");
+    assert.equal(await readTextToEnd(conn), "");
   } finally {
     conn.close();
   }

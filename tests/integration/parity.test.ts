@@ -14,7 +14,7 @@
 import assert from "node:assert/strict";
 import { serve } from "../../mod.ts";
 import { handler, openGate, pattern } from "../fixtures/parity_handler.ts";
-import { parseResponses, readToEnd, writeAllTo } from "../helpers.ts";
+import { parseResponses, readToEnd, writeAll } from "../helpers.ts";
 
 /** Headers that vary with the connection, the clock or the server's identity. */
 const IGNORED = new Set([
@@ -440,7 +440,7 @@ async function viaRaw(server: Pair, c: RawCase): Promise<Outcome[]> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
   let bytes: Uint8Array;
   try {
-    await writeAllTo(conn, encoder.encode(c.request));
+    await writeAll(conn, encoder.encode(c.request));
     bytes = await readToEnd(conn); // returns only once the server has closed
   } finally {
     conn.close();
@@ -586,7 +586,7 @@ Deno.test("parity (raw): a streamed response reaches the client before the strea
     const id = `${name}-${crypto.randomUUID()}`;
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
     try {
-      await writeAllTo(
+      await writeAll(
         conn,
         encoder.encode(
           `GET /gated-stream?id=${id} HTTP/1.1\r\nHost: parity.test\r\nConnection: close\r\n\r\n`,

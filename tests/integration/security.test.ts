@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { fileServer } from "../../mod.ts";
-import { exchange, parseResponses, readToEnd, startServer, writeAllTo } from "../helpers.ts";
+import { exchange, parseResponses, readToEnd, startServer, writeAll } from "../helpers.ts";
 import { corpus } from "../e2e/differential/corpus.ts";
 import { site } from "../static_fixture.ts";
 
@@ -230,7 +230,7 @@ Deno.test("error responses carry no stack trace, exception text or absolute path
     let errors = 0;
     for (const c of corpus()) {
       const conn = await Deno.connect({ hostname: "127.0.0.1", port: s.port });
-      await writeAllTo(conn, c.bytes);
+      await writeAll(conn, c.bytes);
       await conn.closeWrite(); // the end of input: incomplete requests end too
       const text = new TextDecoder().decode(await readToEnd(conn));
       conn.close();

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { socketSource } from "../../src/socket_source.ts";
-import { writeAllTo } from "../helpers.ts";
+import { writeAll } from "../helpers.ts";
 
 interface Pair {
   client: Deno.Conn;
@@ -68,7 +68,7 @@ for (const kind of ["tcp", "unix"] as const) {
     const writing = (async () => {
       // In pieces, so that reads see partial data as it comes.
       for (let at = 0; at < sent.length; at += 1000) {
-        await writeAllTo(conns.client, sent.subarray(at, at + 1000));
+        await writeAll(conns.client, sent.subarray(at, at + 1000));
       }
       conns.client.close();
     })();

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { serve } from "../../mod.ts";
 import type { ServeHandler } from "../../mod.ts";
 import { listenerUrl } from "../../src/listeners.ts";
-import { deferred, parseResponses, readToEnd, run, writeAllTo } from "../helpers.ts";
+import { deferred, parseResponses, readToEnd, run, writeAll } from "../helpers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -37,7 +37,7 @@ Deno.test("unix: curl --unix-socket and a Deno client reach the handler; the fil
   });
 
   const conn = await Deno.connect({ transport: "unix", path });
-  await writeAllTo(
+  await writeAll(
     conn,
     encoder.encode("GET /raw HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"),
   );
@@ -208,7 +208,7 @@ Deno.test("tls: plain HTTP and a garbage handshake cost one connection, never th
   const port = (server.addr as Deno.NetAddr).port;
   for (const bytes of ["GET / HTTP/1.1\r\nHost: x\r\n\r\n", "\x16\x03\x01\x00\x05garbage"]) {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    await writeAllTo(conn, encoder.encode(bytes));
+    await writeAll(conn, encoder.encode(bytes));
     const reply = decoder.decode(await readToEnd(conn));
     assert.ok(!reply.includes("HTTP/1.1 200"), "no HTTP answer on a failed handshake");
     conn.close();
@@ -231,7 +231,7 @@ Deno.test("ipv6: [::1] works, and URLs put the address in brackets", async () =>
   assert.equal(JSON.parse(out.stdout).url, `http://[::1]:${port}/six`);
   // An HTTP/1.0 request without Host gets the listener's address, bracketed.
   const conn = await Deno.connect({ hostname: "::1", port });
-  await writeAllTo(conn, encoder.encode("GET /old HTTP/1.0\r\n\r\n"));
+  await writeAll(conn, encoder.encode("GET /old HTTP/1.0\r\n\r\n"));
   const [res] = parseResponses(decoder.decode(await readToEnd(conn)));
   conn.close();
   assert.equal(JSON.parse(res.body).url, `http://[::1]:${port}/old`);
