@@ -45,21 +45,11 @@
  * the excess.
  */
 import { HttpError } from "../errors.ts";
-import { findHeadEnd, incompleteHeadError, parseHead, type RequestHead } from "../http1/parse.ts";
-import { ChunkedDecoder, requestFraming } from "../http1/request_body.ts";
-import {
-  type EncodedFields,
-  encodeError,
-  encodeFields,
-  encodeHead,
-  type ResponseFraming,
-  statusHasNoBody,
-} from "../http1/encode.ts";
-import { concatBytes } from "../io/buffered.ts";
-import { buildRequest } from "../handler/request.ts";
+import { encodeError } from "../http1/encode.ts";
 import { defaultOnError, dispatch } from "../handler/dispatch.ts";
 import { formatHostPort } from "../listeners.ts";
 import { DEFAULT_RATE_LIMIT, type RateLimit, sourceKey, TokenBuckets } from "./rate_limit.ts";
+import { encodeReplyDatagram, parseRequestDatagram } from "./message.ts";
 import {
   DEFAULT_LIMITS,
   type HttpServer,
@@ -92,8 +82,6 @@ const MAX_UDP_PAYLOAD = 65_527;
 /** Every IPv4 host must accept 576-byte datagrams (RFC 791): 548 bytes of UDP payload. */
 const MIN_DATAGRAM_BYTES = 512;
 export const DEFAULT_MAX_IN_FLIGHT = 256;
-/** Same bound on chunk extensions as the stream transports. */
-const MAX_EXTENSION_BYTES = 4096;
 
 /** The `Limits` that mean something for a datagram (no connections, no keep-alive, no drain). */
 export type DatagramLimits = Pick<
@@ -327,7 +315,12 @@ class DatagramListener implements DatagramServer {
   async #answer(datagram: Uint8Array<ArrayBuffer>, from: Deno.Addr): Promise<void> {
     let reply: Uint8Array | null;
     try {
-      const { head, request } = this.#parse(datagram);
+      const { head, request } = parseRequestDatagram(
+        datagram,
+        this.#limits,
+        this.#maxDatagramBytes,
+        this.#defaultHost,
+      );
       const info = { remoteAddr: from, transport: this.#transport };
       this.#stats.requests++;
       const response = await dispatch(
@@ -338,7 +331,9 @@ class DatagramListener implements DatagramServer {
         this.#onError,
         isReply,
       );
-      reply = response === null ? null : await this.#encode(head, response);
+      reply = response === null
+        ? null
+        : await encodeReplyDatagram(head, response, this.#maxDatagramBytes);
     } catch (error) {
       reply = encodeError(1, toHttpError(error), false);
     }
@@ -351,90 +346,6 @@ class DatagramListener implements DatagramServer {
       // A reply that cannot be sent (peer gone, network unreachable) is a lost datagram: UDP
       // promises nothing more, and the next request must still be answered.
     }
-  }
-
-  /** The request in one datagram, through the same parser and framing as a TCP connection. */
-  #parse(datagram: Uint8Array<ArrayBuffer>): { head: RequestHead; request: Request } {
-    const limits = this.#limits;
-    if (datagram.length > this.#maxDatagramBytes) {
-      throw new HttpError(413, `request datagram is larger than ${this.#maxDatagramBytes} bytes`);
-    }
-    const end = findHeadEnd(datagram, 0, 0, datagram.length);
-    if (end === -1) {
-      throw incompleteHeadError(datagram, 0, datagram.length, limits) ??
-        new HttpError(400, "the datagram does not hold a complete request head (no empty line)");
-    }
-    const head = parseHead(datagram, 0, end, limits);
-    const framing = requestFraming(head, limits.maxBodyBytes);
-    let body: Uint8Array<ArrayBuffer> | null = null;
-    let used = end;
-    if (framing.kind === "length") {
-      used = end + framing.length;
-      if (used > datagram.length) {
-        throw new HttpError(
-          400,
-          `Content-Length is ${framing.length} but the datagram holds ${
-            datagram.length - end
-          } body bytes`,
-        );
-      }
-      body = datagram.subarray(end, used);
-    } else if (framing.kind === "chunked") {
-      const decoder = new ChunkedDecoder({
-        maxBodyBytes: limits.maxBodyBytes,
-        maxExtensionBytes: MAX_EXTENSION_BYTES,
-        maxTrailerBytes: limits.maxHeaderBytes,
-      });
-      const pieces: Uint8Array[] = [];
-      used = decoder.decode(datagram, end, datagram.length, (data) => pieces.push(data));
-      if (!decoder.done) throw new HttpError(400, "chunked body does not end inside the datagram");
-      body = concatBytes(pieces);
-    }
-    if (used < datagram.length) {
-      throw new HttpError(
-        400,
-        `${datagram.length - used} bytes after the end of the request; a datagram carries one`,
-      );
-    }
-    return { head, request: buildRequest(head, body, "http", this.#defaultHost) };
-  }
-
-  /** The whole response as one datagram, or the 500 that says why it cannot be. */
-  async #encode(head: RequestHead, response: Response): Promise<Uint8Array> {
-    const status = response.status;
-    let fields: EncodedFields;
-    try {
-      fields = encodeFields(response.headers);
-    } catch (error) {
-      // A header that would split the response: the caller answers 500, the body is not wanted.
-      response.body?.cancel().catch(() => {});
-      throw error;
-    }
-    const declared = fields.declaredLength;
-    let body = EMPTY;
-    let framing: ResponseFraming;
-    if (statusHasNoBody(status)) {
-      response.body?.cancel().catch(() => {});
-      framing = status === 304 && declared !== null
-        ? { kind: "length", length: declared }
-        : { kind: "none" };
-    } else if (head.method === "HEAD" && (response.body === null || declared !== null)) {
-      response.body?.cancel().catch(() => {});
-      framing = { kind: "length", length: declared ?? 0 };
-    } else {
-      body = await readUpTo(response.body, this.#maxDatagramBytes);
-      framing = { kind: "length", length: body.length };
-      if (head.method === "HEAD") body = EMPTY;
-    }
-    const headBytes = encoder.encode(
-      encodeHead(1, status, response.statusText, fields, framing, false),
-    );
-    const size = headBytes.length + body.length;
-    if (size > this.#maxDatagramBytes) throw tooLarge(size, this.#maxDatagramBytes);
-    const out = new Uint8Array(size);
-    out.set(headBytes);
-    out.set(body, headBytes.length);
-    return out;
   }
 
   shutdown(): Promise<void> {
@@ -452,8 +363,6 @@ class DatagramListener implements DatagramServer {
 }
 
 const STOP = Symbol("stop");
-const EMPTY = new Uint8Array(0);
-const encoder = new TextEncoder();
 
 function pickLimits(limits: Readonly<Limits>): DatagramLimits {
   const { maxUriBytes, maxHeaderBytes, maxHeaderCount, maxBodyBytes } = limits;
@@ -478,41 +387,6 @@ function defaultOnListen(addr: Deno.Addr): void {
 
 function toHttpError(error: unknown): HttpError {
   return error instanceof HttpError ? error : new HttpError(500, "Internal Server Error");
-}
-
-function tooLarge(size: number | null, limit: number): HttpError {
-  const what = size === null ? `over ${limit} bytes` : `${size} bytes`;
-  return new HttpError(
-    500,
-    `the response (${what}) does not fit in one datagram of at most ${limit} bytes; ` +
-      "ask over TCP",
-  );
-}
-
-/**
- * The body's bytes, read to its end but never more than `limit`: an endless stream (Server-Sent
- * Events) is cancelled as soon as it is known not to fit, and reported as too large.
- */
-async function readUpTo(
-  stream: ReadableStream<Uint8Array> | null,
-  limit: number,
-): Promise<Uint8Array<ArrayBuffer>> {
-  if (stream === null) return EMPTY;
-  const reader = stream.getReader();
-  const pieces: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return concatBytes(pieces);
-      if (!(value instanceof Uint8Array)) throw new TypeError("response body chunks must be bytes");
-      size += value.length;
-      if (size > limit) throw tooLarge(null, limit);
-      pieces.push(value);
-    }
-  } finally {
-    reader.cancel().catch(() => {});
-  }
 }
 
 /** A datagram handler answers with a Response, or null for no reply. */
