@@ -6,12 +6,12 @@
  * Each checkout's `Connection` serves the hello handler over a fake connection: every read hands
  * it a batch of DEPTH requests at once (16, as the pipeline scenario; 1, as keep-alive), every
  * write completes at once. The checkouts take turns, round after round, so that the machine's
- * drifts of speed (30–50% within minutes on these machines, bench/README.md, sixth round) fall on
+ * drifts of speed (30–50% within minutes on these machines, see bench/README.md) fall on
  * all of them alike; each prints its fastest and median microseconds a request.
  *
  * With `--heap` (and `--allow-sys`, for `node:inspector`), V8's sampling heap profiler counts
  * instead the bytes each function allocates a request, for the first checkout: what the young
- * generation fills with (fifth round).
+ * generation fills with.
  */
 import { Session } from "node:inspector";
 import { parseArgs } from "node:util";

@@ -1,5 +1,5 @@
 /**
- * Markdown for bench/results.md (and the copy of the tables in bench/README.md).
+ * Markdown for bench/results.md.
  * Every figure is printed as its median with the min–max of the rounds, next to its ratio to the
  * scenario's baseline peer measured in the same run: on a shared 2-core machine the ratio is the
  * figure that carries from one run to the next, the absolute numbers are context.
@@ -111,10 +111,10 @@ export function renderTargets(results: ScenarioResult[]): string {
   return lines.join("\n");
 }
 
-/** Targets and tables: the part of the report that bench/README.md repeats. */
-export function renderTables(report: Report): string {
+/** Targets and tables: the results part of the report. */
+function renderTables(report: Report): string {
   return [
-    "### Targets (issue 6)",
+    "### Targets",
     "",
     renderTargets(report.results),
     "",
@@ -159,15 +159,4 @@ export function renderReport(report: Report): string {
     renderTables(report),
     "",
   ].join("\n");
-}
-
-const START = "<!-- results:start -->";
-const END = "<!-- results:end -->";
-
-/** Replaces the marked results section of the README with the latest tables. */
-export function spliceReadme(readme: string, tables: string): string {
-  const a = readme.indexOf(START);
-  const b = readme.indexOf(END);
-  if (a < 0 || b < a) return readme;
-  return `${readme.slice(0, a + START.length)}\n\n${tables}\n\n${readme.slice(b)}`;
 }

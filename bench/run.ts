@@ -9,13 +9,7 @@
 import { parseArgs } from "node:util";
 import { ensureNginx } from "./nginx.ts";
 import { machine, versions } from "./machine.ts";
-import {
-  renderReport,
-  renderTables,
-  type Report,
-  type RunSettings,
-  spliceReadme,
-} from "./report.ts";
+import { renderReport, type Report, type RunSettings } from "./report.ts";
 import { type Scenario, SCENARIOS, STATIC_FILES } from "./scenarios.ts";
 import { type Peer, PEERS, type RunningServer, StartError } from "./servers.ts";
 import type { PeerResult, Sample, ScenarioResult } from "./stats.ts";
@@ -42,8 +36,6 @@ Scenarios: ${SCENARIOS.map((s) => s.id).join(", ")}`;
 
 interface Options extends RunSettings {
   out: string;
-  /** A full run: also refresh the tables in bench/README.md. */
-  full: boolean;
 }
 
 /** `--only` names a scenario by its id or by the family before its "-" (hello, static). */
@@ -95,7 +87,6 @@ function options(argv: string[]): Options | null {
     warmupSeconds: int("warmup", values.warmup, quick ? 0 : 1, 0),
     threads: int("threads", values.threads, 1, 1),
     out: values.out ?? `${BENCH}${full ? "results.md" : "results.partial.md"}`,
-    full,
   };
 }
 
@@ -274,15 +265,6 @@ async function main(): Promise<void> {
     };
     await Deno.writeTextFile(o.out, renderReport(report) + await companionReports());
     console.error(`bench: wrote ${o.out}`);
-    if (o.full) {
-      const readme = `${BENCH}README.md`;
-      const text = await Deno.readTextFile(readme).catch(() => null);
-      if (text !== null) {
-        await Deno.writeTextFile(readme, spliceReadme(text, renderTables(report)));
-        // The README is under `deno fmt --check` in CI (results.md is excluded): pad its tables.
-        await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", readme] }).output();
-      }
-    }
   } finally {
     await stopAll();
     Deno.removeSignalListener("SIGINT", onSignal);

@@ -6,9 +6,11 @@
  * entries and a link to the table after it. Under connection churn (a new connection a request)
  * a set of open connections is rehashed every few connections; the replaced tables that reached
  * the old generation keep the connections of the last scavenge interval reachable for the young
- * generation's collector, which then copies and promotes every connection's objects (bench/
- * README.md, Seventh round). The slots are one array that grows to the most members held at once
- * and never shrinks; a member that leaves has its slot cleared, for the next to take.
+ * generation's collector, which then copies and promotes every connection's objects. With a new
+ * connection a request, 4.5 MB survive every scavenge with `Set`s and 1 KB with slots, and the p99
+ * latency is about 10× Deno.serve's with `Set`s and under 3× with slots. The slots are one array
+ * that grows to the most members held at once and never shrinks; a member that leaves has its slot
+ * cleared, for the next to take.
  */
 export class Registry<T> implements Iterable<T> {
   #slots: (T | null)[] = [];

@@ -189,7 +189,7 @@ export function encodeHead(
 /**
  * The bytes of the last response head asked for, for the next response with the same parts: a
  * server answers the same way over and over, and copying a head's bytes costs less than building
- * its string and encoding it (770 bytes allocated a hello world, bench/README.md, Seventh round).
+ * its string and encoding it: a hello world allocates 770 bytes less.
  * The parts are compared as they are: the same `EncodedFields` object (a `FieldList`'s, or
  * `contentTypeFields`'), the same Date string (`httpDate` makes one a second). A head gets its
  * bytes the second time in a row it is asked for, so heads that never repeat cost a few

@@ -1,5 +1,5 @@
 /**
- * The body of one worker started by workers.ts: import the handler module, listen with
+ * The body of one worker started by pool.ts: import the handler module, listen with
  * SO_REUSEPORT, report the address, and shut down when told.
  */
 /// <reference lib="deno.worker" />
