@@ -13,7 +13,8 @@ export { HttpError } from "./src/errors.ts";
 export { fileServer } from "./src/static/mod.ts";
 export type { DotfilesPolicy, FileServerOptions } from "./src/static/mod.ts";
 export { DEFAULT_LIMITS } from "./src/options.ts";
-export { DEFAULT_MAX_DATAGRAM_BYTES, serveDatagram } from "./src/datagram/server.ts";
+export { serveDatagram } from "./src/datagram/server.ts";
+export { DEFAULT_MAX_DATAGRAM_BYTES } from "./src/datagram/options.ts";
 export { DEFAULT_RATE_LIMIT } from "./src/datagram/rate_limit.ts";
 export type { RateLimit } from "./src/datagram/rate_limit.ts";
 export type {
@@ -25,7 +26,7 @@ export type {
   DatagramTransport,
   UdpServeOptions,
   UnixPacketServeOptions,
-} from "./src/datagram/server.ts";
+} from "./src/datagram/options.ts";
 export type {
   HttpServer,
   Limits,

@@ -15,7 +15,7 @@ import {
 } from "../http1/encode.ts";
 import { concatBytes } from "../io/buffered.ts";
 import { buildRequest } from "../handler/request.ts";
-import type { DatagramLimits } from "./server.ts";
+import type { DatagramLimits } from "./options.ts";
 
 /** Same bound on chunk extensions as the stream transports. */
 const MAX_EXTENSION_BYTES = 4096;

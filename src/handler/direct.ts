@@ -13,7 +13,7 @@
  * that does not know about `DIRECT` simply turns the direct path off.
  */
 import type { KnownBody } from "../body_source.ts";
-import type { EncodedFields } from "../http1/encode.ts";
+import { FieldList } from "../http1/field_list.ts";
 import type { ServeHandler, ServeHandlerInfo } from "../options.ts";
 
 /** The parts of a request a direct handler sees (a subset of what a `Request` offers). */
@@ -26,61 +26,6 @@ export interface RequestView {
   readonly search: string;
   /** Field values by name, as `Request.headers`' `get`: every value of the name, ", "-joined. */
   readonly headers: { get(name: string): string | null };
-}
-
-/**
- * Header fields in the order they were set, with `Headers`' replace-on-set semantics (names are
- * compared case-insensitively and kept lower-cased), at the cost of an array.
- *
- * A list can be frozen and then shared by many answers (the file server's answers for one file):
- * the engine keeps its encoded lines in `encoded`, so a shared list is checked and encoded once.
- */
-export class FieldList implements Iterable<[string, string]> {
-  #fields: [string, string][] = [];
-  #frozen = false;
-  /** These fields as lines of a response head (encode.ts), once made; cleared by `set`. */
-  encoded: EncodedFields | null = null;
-
-  constructor(init: Record<string, string> = {}) {
-    for (const name in init) this.set(name, init[name]);
-  }
-
-  /** Makes the list read-only, so that answers may share it; returns it. */
-  freeze(): this {
-    this.#frozen = true;
-    return this;
-  }
-
-  get frozen(): boolean {
-    return this.#frozen;
-  }
-
-  get(name: string): string | null {
-    const lower = name.toLowerCase();
-    for (const field of this.#fields) if (field[0] === lower) return field[1];
-    return null;
-  }
-
-  set(name: string, value: string): void {
-    if (this.#frozen) throw new TypeError(`cannot set ${name}: these header fields are shared`);
-    this.encoded = null;
-    const lower = name.toLowerCase();
-    for (const field of this.#fields) {
-      if (field[0] === lower) {
-        field[1] = value;
-        return;
-      }
-    }
-    this.#fields.push([lower, value]);
-  }
-
-  forEach(callback: (value: string, name: string) => void): void {
-    for (const [name, value] of this.#fields) callback(value, name);
-  }
-
-  [Symbol.iterator](): Iterator<[string, string]> {
-    return this.#fields[Symbol.iterator]();
-  }
 }
 
 /** A body the handler describes: bytes or a file range (sent without a stream), or a stream. */

@@ -3,7 +3,9 @@
  * (RFC 9112 §4, §6.3, §7).
  */
 import { imfFixdate } from "./date.ts";
-import { FieldList } from "../handler/direct.ts";
+import { type EncodedFields, FieldList } from "./field_list.ts";
+
+export type { EncodedFields };
 import { HttpError } from "../errors.ts";
 
 /** Reason phrases of RFC 9110 §15 (and the few common extensions). */
@@ -94,19 +96,6 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  */
 export interface HeaderFields {
   forEach(callback: (value: string, name: string) => void): void;
-}
-
-/** A handler's header fields as lines of a response head. */
-export interface EncodedFields {
-  /** `name: value\r\n` for each field, the ones the engine owns left out. */
-  lines: string;
-  /** Whether the handler set its own Date. */
-  hasDate: boolean;
-  /**
-   * The Content-Length the handler declared, if it is a plain number (it is left out of `lines`:
-   * the engine writes its own from the framing it decides, and checks the body against this).
-   */
-  declaredLength: number | null;
 }
 
 /**

@@ -5,13 +5,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { fileServer } from "../../mod.ts";
-import {
-  type Answer,
-  directOf,
-  FieldList,
-  plainTarget,
-  withDirect,
-} from "../../src/handler/direct.ts";
+import { type Answer, directOf, plainTarget, withDirect } from "../../src/handler/direct.ts";
+import { FieldList } from "../../src/http1/field_list.ts";
 import { encodeFields, encodeHead } from "../../src/http1/encode.ts";
 import { HttpError } from "../../src/errors.ts";
 import { formatCombined, withAccessLog } from "../../src/cli/access_log.ts";
