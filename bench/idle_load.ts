@@ -44,7 +44,7 @@ export async function measureIdle(
     const error = idle.firstError ?? done.firstError;
     return {
       value: opened > 0 ? (allKiB - firstKiB) / opened : NaN,
-      p99Ms: done.p99Ms,
+      p99Ms: done.p99Ms ?? NaN,
       errors: (load.connections - idle.open) + (sampled - done.open),
       peakKiB: server.peakMemoryKiB(),
       serverCpu: NaN,

@@ -55,7 +55,8 @@ export async function measureWs(
     const error = results.find((r) => r.firstError)?.firstError;
     return {
       value: sum((r) => r.messages / r.seconds),
-      p99Ms: Math.max(...results.map((r) => r.p99Ms)),
+      // A client without a single round trip reports its p99 as null (JSON has no NaN).
+      p99Ms: Math.max(...results.map((r) => r.p99Ms ?? NaN)),
       errors: sum((r) => r.failed),
       peakKiB: server.peakMemoryKiB(),
       serverCpu,
