@@ -276,14 +276,14 @@ export const SCENARIOS: Scenario[] = [
     id: "ws-small",
     title: "WebSocket echo, 32-byte text messages, 100 connections",
     measures: "messages echoed per second: frame parsing, message events and sends, for many " +
-      "clients with small messages (8 in flight per connection)",
+      "clients with small messages (16 in flight per connection)",
     kind: "ws",
     path: "/ws",
     connections: 100,
     metric: "msgs",
     peers: WS_PEERS,
     baseline: "deno-ws",
-    ws: { bytes: 32, binary: false, depth: 8, processes: 2 },
+    ws: { bytes: 32, binary: false, depth: 16, processes: 2 },
     cores: "the load is 2 Deno processes on raw TCP (bench/ws_client.ts) sharing the 2 cores " +
       "with the server; the client CPU column is their total",
   },
