@@ -32,7 +32,7 @@ export interface RunningServer {
  * before `exec`: Deno cannot call setrlimit, a shell can. The pid stays the same.
  */
 const RAISE_FD_LIMIT = 'h=$(ulimit -Hn); [ "$h" = unlimited ] && h=65535; ' +
-  'ulimit -n "$h" 2>/dev/null || ulimit -n 65535 2>/dev/null;';
+  'ulimit -Sn "$h" 2>/dev/null || ulimit -Sn 65535 2>/dev/null;';
 
 /** `cmd args…` run under a raised descriptor limit, as the same process. */
 export function withFdLimit(cmd: string, args: string[]): { cmd: string; args: string[] } {

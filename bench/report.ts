@@ -167,6 +167,7 @@ export function renderReport(report: Report): string {
     `- deno ${v.deno} (V8 ${v.v8})`,
     `- node ${v.node}`,
     `- nginx ${v.nginx}`,
+    `- bun ${v.bun}`,
     `- ${v.wrk}`,
     `- sockserve ${v.sockserve}`,
     "",

@@ -31,13 +31,15 @@ const HELP = `Usage: deno task bench [options]
 
   --quick            1 round, 1 s per run, no warm-up: checks the harness, measures nothing
   --only a,b         run only these scenarios: ids below, or a prefix before "-"
-                     (--only hello,pipeline runs hello-10, hello-100 and pipeline)
+                     (--only hello,pipeline runs hello-10, hello-100, hello-1000 and pipeline;
+                     --only cores, --only ws, --only idle-10k)
   --rounds N         interleaved rounds (default 3)
   --duration S       measured seconds per run (default 5)
   --warmup S         seconds of load before each measured run (default 1; 0 for none)
   --threads N        wrk threads (default 1: the other core is the server's)
   --out FILE         where to write the report (default bench/results.md for a full run,
-                     bench/results.partial.md with --quick or --only)
+                     bench/results.partial.md with --quick or --only); the targets chart goes
+                     next to it (bench/targets.svg, bench/targets.partial.svg)
   --list             list the scenarios and exit
   --help             this text
 
