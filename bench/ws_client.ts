@@ -180,7 +180,8 @@ async function main(): Promise<void> {
   const conns = opened.flatMap((o) => o.status === "fulfilled" ? [o.value] : (fail(o.reason), []));
   console.log("READY");
   const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream()).getReader();
-  await lines.read();
+  // stdin closed without a line: the harness is gone, so there is nothing to measure for.
+  if ((await lines.read()).done) Deno.exit(1);
 
   let measuring = false;
   let running = true;
