@@ -13,7 +13,10 @@ export { HttpError } from "./src/errors.ts";
 export { fileServer } from "./src/static/mod.ts";
 export type { DotfilesPolicy, FileServerOptions } from "./src/static/mod.ts";
 export { DEFAULT_LIMITS } from "./src/options.ts";
-export { DEFAULT_MAX_DATAGRAM_BYTES, DEFAULT_RATE_LIMIT, serveDatagram } from "./src/datagram.ts";
+export { serveDatagram } from "./src/datagram/server.ts";
+export { DEFAULT_MAX_DATAGRAM_BYTES } from "./src/datagram/options.ts";
+export { DEFAULT_RATE_LIMIT } from "./src/datagram/rate_limit.ts";
+export type { RateLimit } from "./src/datagram/rate_limit.ts";
 export type {
   DatagramHandler,
   DatagramHandlerInfo,
@@ -21,10 +24,9 @@ export type {
   DatagramServeOptions,
   DatagramServer,
   DatagramTransport,
-  RateLimit,
   UdpServeOptions,
   UnixPacketServeOptions,
-} from "./src/datagram.ts";
+} from "./src/datagram/options.ts";
 export type {
   HttpServer,
   Limits,
@@ -36,7 +38,7 @@ export type {
   Transport,
   TrustProxyOptions,
 } from "./src/options.ts";
-export { parseProxyHeader } from "./src/proxy.ts";
-export type { ProxyHeader, ProxyParseResult } from "./src/proxy.ts";
-export { serveWorkers } from "./src/workers.ts";
-export type { ServeWorkersOptions, WorkerPool } from "./src/workers.ts";
+export { parseProxyHeader } from "./src/balancer/proxy_protocol.ts";
+export type { ProxyHeader, ProxyParseResult } from "./src/balancer/proxy_protocol.ts";
+export { serveWorkers } from "./src/workers/pool.ts";
+export type { ServeWorkersOptions, WorkerPool } from "./src/workers/pool.ts";

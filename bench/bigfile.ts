@@ -1,5 +1,5 @@
 /**
- * Large-file memory check (issue 3): `deno task bench:bigfile [--size-mib N]`.
+ * Large-file memory check: `deno task bench:bigfile [--size-mib N]`.
  *
  * Serves one big file (default 1 GiB) with `deno task serve` and downloads it with curl twice:
  * at full speed, and through a client reading at a tenth of that speed (so the disk is faster than

@@ -6,12 +6,12 @@
  * Each checkout's `Connection` serves the hello handler over a fake connection: every read hands
  * it a batch of DEPTH requests at once (16, as the pipeline scenario; 1, as keep-alive), every
  * write completes at once. The checkouts take turns, round after round, so that the machine's
- * drifts of speed (30–50% within minutes on these machines, bench/README.md, sixth round) fall on
+ * drifts of speed (30–50% within minutes on these machines, see bench/README.md) fall on
  * all of them alike; each prints its fastest and median microseconds a request.
  *
  * With `--heap` (and `--allow-sys`, for `node:inspector`), V8's sampling heap profiler counts
  * instead the bytes each function allocates a request, for the first checkout: what the young
- * generation fills with (fifth round).
+ * generation fills with.
  */
 import { Session } from "node:inspector";
 import { parseArgs } from "node:util";
@@ -30,16 +30,34 @@ export interface Engine {
 
 export async function loadEngine(dir: string): Promise<Engine> {
   const base = new URL(`${dir.replace(/\/$/, "")}/src/`, `file://${Deno.cwd()}/`);
-  const conn = await import(new URL("conn.ts", base).href);
-  const options = await import(new URL("options.ts", base).href);
-  const dispatch = await import(new URL("dispatch.ts", base).href);
+  // A checkout has the flat layout (src/conn.ts) or the folders (src/conn/connection.ts).
+  const load = async (...paths: string[]) => {
+    for (const path of paths) {
+      const url = new URL(path, base);
+      if (await exists(url)) return await import(url.href);
+    }
+    throw new Error(`${dir}: none of ${paths.join(", ")} in src/`);
+  };
+  const conn = await load("conn/connection.ts", "conn.ts");
+  const deadlines = await load("conn/deadlines.ts", "conn/connection.ts", "conn.ts");
+  const options = await load("options.ts");
+  const dispatch = await load("handler/dispatch.ts", "dispatch.ts");
   return {
     dir,
     Connection: conn.Connection,
-    DeadlineTicker: conn.DeadlineTicker,
+    DeadlineTicker: deadlines.DeadlineTicker,
     limits: options.DEFAULT_LIMITS,
     onError: dispatch.defaultOnError,
   };
+}
+
+async function exists(url: URL): Promise<boolean> {
+  try {
+    await Deno.stat(url);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A connection whose reads each deliver `batch`, `reads` times, then the end of the stream. */

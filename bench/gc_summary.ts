@@ -3,7 +3,7 @@
  * ran with `--v8-flags=--trace-gc-nvp` (one `GC: {…}` JSON record per collection on stdout). The
  * figures that explain a peak RSS: how large V8 let the young generation grow, how much of it
  * survived each scavenge (live objects copied) and how much was promoted to the old generation
- * (garbage there waits for a mark-compact). See bench/README.md, "Third round".
+ * (garbage there waits for a mark-compact). See bench/README.md, "Profiling".
  */
 
 /** The fields of a `--trace-gc-nvp` record this summary reads. */

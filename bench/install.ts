@@ -61,3 +61,62 @@ export async function ensureTool(binary: string, pkg: string): Promise<string> {
   if (!installed) throw new Error(`installing ${pkg} did not provide ${binary}; ${how}`);
   return installed;
 }
+
+/** The Bun release the WebSocket scenarios compare against (pinned: a peer must not drift). */
+export const BUN_VERSION = "1.4.5";
+
+/** Where the Bun binary from npm is kept between runs. */
+function bunCache(): { pkg: string; dir: string; bin: string } {
+  const arch = Deno.build.arch === "aarch64" ? "aarch64" : "x64";
+  const home = Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME") ?? "/tmp"}/.cache`;
+  const dir = `${home}/sockserve-bench/bun-${BUN_VERSION}-${arch}`;
+  return { pkg: `@oven/bun-linux-${arch}@${BUN_VERSION}`, dir, bin: `${dir}/package/bin/bun` };
+}
+
+/** The `bun` on PATH, else the one fetched earlier by `ensureBun`, else null. */
+export function findBun(): string | null {
+  const onPath = findBinary("bun");
+  if (onPath) return onPath;
+  const { bin } = bunCache();
+  try {
+    return Deno.statSync(bin).isFile ? bin : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Path of a `bun` binary: the one on PATH, else the one unpacked from the npm package
+ * `@oven/bun-linux-<arch>` (the binary ships inside the tarball) into a cache directory, fetched
+ * with `npm pack` on first use. Throws with the reason when neither works.
+ */
+export async function ensureBun(): Promise<string> {
+  const found = findBun();
+  if (found) return found;
+  if (Deno.build.os !== "linux") throw new Error("Bun is fetched for Linux only; put bun on PATH");
+  const { pkg, dir, bin } = bunCache();
+  const npm = findBinary("npm");
+  if (!npm) throw new Error(`no bun on PATH and no npm to fetch ${pkg}`);
+  console.error(`bench: fetching Bun ${BUN_VERSION} (npm pack ${pkg}, about 50 MB) into ${dir}…`);
+  await Deno.mkdir(dir, { recursive: true });
+  const run = async (cmd: string, args: string[]) => {
+    const out = await new Deno.Command(cmd, {
+      args,
+      cwd: dir,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(300_000),
+    }).output();
+    if (!out.success) {
+      const text = new TextDecoder().decode(out.stderr).trim().split("\n").at(-1);
+      throw new Error(`${cmd} ${args.join(" ")} failed: ${text}`);
+    }
+    return new TextDecoder().decode(out.stdout).trim();
+  };
+  const tarball = (await run(npm, ["pack", "--silent", pkg])).split("\n").at(-1)!;
+  await run("tar", ["xzf", tarball]);
+  await Deno.remove(`${dir}/${tarball}`).catch(() => {});
+  await run(bin, ["--version"]);
+  return bin;
+}

@@ -3,7 +3,7 @@
  * figures, but neither means much without the core count, the CPU and the versions.
  */
 
-import { findBinary } from "./install.ts";
+import { findBinary, findBun } from "./install.ts";
 import { wrkVersion } from "./wrk.ts";
 
 export interface Machine {
@@ -18,6 +18,7 @@ export interface Versions {
   v8: string;
   node: string;
   nginx: string;
+  bun: string;
   wrk: string;
   sockserve: string;
 }
@@ -67,6 +68,7 @@ export async function versions(repo: string): Promise<Versions> {
     node: await firstLine(findBinary("node"), ["--version"]),
     // `nginx -v` prints "nginx version: nginx/1.22.1" on stderr.
     nginx: (await firstLine(findBinary("nginx"), ["-v"])).replace(/^nginx version:\s*/, ""),
+    bun: await firstLine(findBun(), ["--version"]),
     wrk: findBinary("wrk") ? await wrkVersion() : "not installed",
     sockserve: commit + (dirty ? " (with uncommitted changes in src/)" : ""),
   };

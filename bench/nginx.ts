@@ -13,6 +13,13 @@ export interface NginxConfig {
   port: number;
   /** worker_processes: 1 against a single sockserve process, 2 against `--workers 2`. */
   workers: number;
+  /** keepalive_timeout in seconds; default 65 (Debian's). */
+  keepAliveSeconds?: number;
+  /**
+   * worker_connections; default 4096. Raised only where a scenario holds more connections: nginx
+   * allocates and touches its connection table up front, so a bigger one costs memory.
+   */
+  workerConnections?: number;
 }
 
 /** The text of nginx.conf; pure, so a reader (or a test) sees exactly what nginx was given. */
@@ -24,7 +31,7 @@ pid ${c.dir}/nginx.pid;
 error_log ${c.dir}/error.log warn;
 
 events {
-  worker_connections 4096;
+  worker_connections ${c.workerConnections ?? 4096};
 }
 
 http {
@@ -47,7 +54,7 @@ http {
   # nginx closes a keep-alive connection after 1000 requests by default; the other servers never
   # do, and a reconnect every 1000 requests would be measuring a different thing.
   keepalive_requests 1000000;
-  keepalive_timeout 65s;
+  keepalive_timeout ${c.keepAliveSeconds ?? 65}s;
 
   # Every path nginx might write must be inside our temp dir (the defaults are under /var/lib).
   client_body_temp_path ${temp("client_body")};
@@ -61,6 +68,11 @@ http {
     listen 127.0.0.1:${c.port} reuseport;
     root ${c.root};
     location / {
+    }
+    # The hello-world body of bench/handlers/hello.ts, for the scenarios that compare nginx on it.
+    location = /hello {
+      default_type "text/plain;charset=UTF-8";
+      return 200 "Hello, World!";
     }
   }
 }

@@ -1,7 +1,7 @@
 /**
  * `deno run --allow-read bench/profile_top.ts FILE.cpuprofile [N]`: the N functions with the most
  * self time in a V8 CPU profile (as written by `deno run --cpu-prof`), for reading a profile in a
- * terminal or pasting its story into bench/README.md without opening DevTools.
+ * terminal or pasting into notes without opening DevTools.
  */
 
 interface ProfileNode {

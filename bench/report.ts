@@ -1,14 +1,15 @@
 /**
- * Markdown for bench/results.md (and the copy of the tables in bench/README.md).
+ * Markdown for bench/results.md.
  * Every figure is printed as its median with the min–max of the rounds, next to its ratio to the
  * scenario's baseline peer measured in the same run: on a shared 2-core machine the ratio is the
  * figure that carries from one run to the next, the absolute numbers are context.
  */
 
 import type { Machine, Versions } from "./machine.ts";
-import { TARGETS } from "./scenarios.ts";
+import type { Scenario } from "./scenarios.ts";
 import { type Figure, figureSpread, type PeerResult, ratio, type ScenarioResult } from "./stats.ts";
 import type { Spread } from "./stats.ts";
+import { evaluateTargets } from "./targets.ts";
 
 export interface RunSettings {
   rounds: number;
@@ -36,10 +37,22 @@ function fmtMs(ms: number): string {
   return `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms`;
 }
 
+const cores = (n: number) => Number.isFinite(n) ? `${Math.round(n * 100)}%` : "—";
+
 const FORMAT: Record<Figure, (n: number) => string> = {
-  value: (n) => Number.isFinite(n) ? num(n, n < 100 ? 1 : 0) : "—",
+  value: (n) => Number.isFinite(n) ? num(n, n < 10 ? 2 : n < 100 ? 1 : 0) : "—",
   p99Ms: fmtMs,
   peakKiB: (n) => Number.isFinite(n) ? `${(n / 1024).toFixed(1)} MiB` : "—",
+  serverCpu: cores,
+  clientCpu: cores,
+};
+
+/** The value column's heading, and the errors column's, for a scenario's metric. */
+const HEADINGS: Record<Scenario["metric"], { value: string; errors: string }> = {
+  rps: { value: "req/s", errors: "errors" },
+  throughput: { value: "MiB/s", errors: "errors" },
+  "idle-kib": { value: "KiB / idle conn", errors: "unanswered" },
+  msgs: { value: "msg/s", errors: "errors" },
 };
 
 function fmtSpread(s: Spread, figure: Figure, rounds: number): string {
@@ -54,7 +67,9 @@ const fmtRatio = (r: number) => Number.isFinite(r) ? `${r.toFixed(2)}×` : "—"
 
 function peerRow(result: ScenarioResult, p: PeerResult): string {
   const label = p.peer === result.scenario.baseline ? `${p.label} (peer)` : p.label;
-  if (p.samples.length === 0) return `| ${label} | ${p.notes[0] ?? "no result"} | | | | | | |`;
+  if (p.samples.length === 0) {
+    return `| ${label} | ${p.notes[0] ?? "no result"} | | | | | | | | |`;
+  }
   const figure = (f: Figure) => fmtSpread(figureSpread(p, f), f, p.samples.length);
   const times = (f: Figure) => fmtRatio(ratio(result, p.peer, f));
   const errors = num(p.samples.reduce((sum, s) => sum + s.errors, 0));
@@ -67,23 +82,26 @@ function peerRow(result: ScenarioResult, p: PeerResult): string {
     errors,
     figure("peakKiB"),
     times("peakKiB"),
+    figure("serverCpu"),
+    figure("clientCpu"),
   ];
   return `| ${cells.join(" | ")} |`;
 }
 
 export function renderScenario(result: ScenarioResult): string {
   const s = result.scenario;
-  const unit = s.metric === "throughput" ? "MiB/s" : "req/s";
+  const heading = HEADINGS[s.metric];
   const lines = [
     `### ${s.id}: ${s.title}`,
     "",
-    `Measures ${s.measures}.`,
+    `Measures ${s.measures}.` + (s.cores ? ` Cores: ${s.cores}.` : ""),
     "",
   ];
   if (result.skipped) return [...lines, `Skipped: ${result.skipped}.`].join("\n");
   lines.push(
-    `| server | ${unit} | × peer | p99 latency | × peer | errors | peak RSS | × peer |`,
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    `| server | ${heading.value} | × peer | p99 latency | × peer | ${heading.errors} | ` +
+      "peak RSS | × peer | server CPU | client CPU |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...result.peers.map((p) => peerRow(result, p)),
   );
   const notes = result.peers.flatMap((p) =>
@@ -95,26 +113,22 @@ export function renderScenario(result: ScenarioResult): string {
 
 export function renderTargets(results: ScenarioResult[]): string {
   const lines = [
-    "| target | goal | measured | met |",
-    "| --- | ---: | ---: | :---: |",
+    "| issue | target | goal | measured | met |",
+    "| ---: | --- | ---: | ---: | :---: |",
   ];
-  for (const t of TARGETS) {
-    const result = results.find((r) => r.scenario.id === t.scenario);
-    const r = result ? ratio(result, t.peer, t.figure === "memory" ? "peakKiB" : "value") : NaN;
-    const met = !Number.isFinite(r)
-      ? "not measured"
-      : (t.op === ">=" ? r >= t.goal : r <= t.goal)
-      ? "yes"
-      : "no";
-    lines.push(`| ${t.what} | ${t.op === ">=" ? "≥" : "≤"} ${t.goal}× | ${fmtRatio(r)} | ${met} |`);
+  for (const { target: t, ratio: r, errors, met } of evaluateTargets(results)) {
+    const goal = `${t.op === ">=" ? "≥" : "≤"} ${t.goal}×` + (t.noErrors ? ", 0 errors" : "");
+    const measured = fmtRatio(r) +
+      (t.noErrors && Number.isFinite(r) ? `, ${num(errors)} errors` : "");
+    lines.push(`| ${t.issue} | ${t.what} | ${goal} | ${measured} | ${met} |`);
   }
   return lines.join("\n");
 }
 
-/** Targets and tables: the part of the report that bench/README.md repeats. */
-export function renderTables(report: Report): string {
+/** Targets and tables: the results part of the report. */
+function renderTables(report: Report): string {
   return [
-    "### Targets (issue 6)",
+    "### Targets",
     "",
     renderTargets(report.results),
     "",
@@ -136,9 +150,11 @@ export function renderReport(report: Report): string {
     `wrk with ${s.threads} thread(s) unless the scenario says otherwise.` +
     (s.only ? ` Scenarios: ${s.only.join(", ")}.` : ""),
     'Each cell is the median with the min–max over the rounds; "× peer" divides the median by',
-    "the median of the row marked (peer). For req/s and MiB/s higher is better; for p99 latency",
-    "and peak RSS lower is better. Errors are socket errors plus non-2xx/3xx responses, summed",
-    "over the rounds.",
+    "the median of the row marked (peer). For req/s, MiB/s and msg/s higher is better; for p99",
+    "latency, KiB per idle connection and peak RSS lower is better. Errors are socket errors plus",
+    "non-2xx/3xx responses (or requests and messages left unanswered), summed over the rounds.",
+    "Server CPU and client CPU are the cores the server and the load generator used during the",
+    "measured seconds (100% = one core busy all the time).",
     "",
     "## Machine",
     "",
@@ -151,6 +167,7 @@ export function renderReport(report: Report): string {
     `- deno ${v.deno} (V8 ${v.v8})`,
     `- node ${v.node}`,
     `- nginx ${v.nginx}`,
+    `- bun ${v.bun}`,
     `- ${v.wrk}`,
     `- sockserve ${v.sockserve}`,
     "",
@@ -159,15 +176,4 @@ export function renderReport(report: Report): string {
     renderTables(report),
     "",
   ].join("\n");
-}
-
-const START = "<!-- results:start -->";
-const END = "<!-- results:end -->";
-
-/** Replaces the marked results section of the README with the latest tables. */
-export function spliceReadme(readme: string, tables: string): string {
-  const a = readme.indexOf(START);
-  const b = readme.indexOf(END);
-  if (a < 0 || b < a) return readme;
-  return `${readme.slice(0, a + START.length)}\n\n${tables}\n\n${readme.slice(b)}`;
 }

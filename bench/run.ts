@@ -9,17 +9,14 @@
 import { parseArgs } from "node:util";
 import { ensureNginx } from "./nginx.ts";
 import { machine, versions } from "./machine.ts";
-import {
-  renderReport,
-  renderTables,
-  type Report,
-  type RunSettings,
-  spliceReadme,
-} from "./report.ts";
+import { renderReport, type Report, type RunSettings } from "./report.ts";
+import { targetsSvg } from "./chart.ts";
+import { measure, running } from "./measure.ts";
 import { type Scenario, SCENARIOS, STATIC_FILES } from "./scenarios.ts";
-import { type Peer, PEERS, type RunningServer, StartError } from "./servers.ts";
+import { type Peer, PEERS, StartError } from "./servers.ts";
 import type { PeerResult, Sample, ScenarioResult } from "./stats.ts";
-import { ensureWrk, runWrk, totalErrors } from "./wrk.ts";
+import { evaluateTargets } from "./targets.ts";
+import { ensureWrk } from "./wrk.ts";
 
 const BENCH = new URL(".", import.meta.url).pathname;
 const REPO = new URL("..", import.meta.url).pathname;
@@ -28,13 +25,15 @@ const HELP = `Usage: deno task bench [options]
 
   --quick            1 round, 1 s per run, no warm-up: checks the harness, measures nothing
   --only a,b         run only these scenarios: ids below, or a prefix before "-"
-                     (--only hello,pipeline runs hello-10, hello-100 and pipeline)
+                     (--only hello,pipeline runs hello-10, hello-100, hello-1000 and pipeline;
+                     --only cores, --only ws, --only idle-10k)
   --rounds N         interleaved rounds (default 3)
   --duration S       measured seconds per run (default 5)
   --warmup S         seconds of load before each measured run (default 1; 0 for none)
   --threads N        wrk threads (default 1: the other core is the server's)
   --out FILE         where to write the report (default bench/results.md for a full run,
-                     bench/results.partial.md with --quick or --only)
+                     bench/results.partial.md with --quick or --only); the targets chart goes
+                     next to it (bench/targets.svg, bench/targets.partial.svg)
   --list             list the scenarios and exit
   --help             this text
 
@@ -42,8 +41,6 @@ Scenarios: ${SCENARIOS.map((s) => s.id).join(", ")}`;
 
 interface Options extends RunSettings {
   out: string;
-  /** A full run: also refresh the tables in bench/README.md. */
-  full: boolean;
 }
 
 /** `--only` names a scenario by its id or by the family before its "-" (hello, static). */
@@ -95,7 +92,6 @@ function options(argv: string[]): Options | null {
     warmupSeconds: int("warmup", values.warmup, quick ? 0 : 1, 0),
     threads: int("threads", values.threads, 1, 1),
     out: values.out ?? `${BENCH}${full ? "results.md" : "results.partial.md"}`,
-    full,
   };
 }
 
@@ -131,60 +127,24 @@ function pageText(size: number): Uint8Array {
   return new TextEncoder().encode(html.slice(0, size));
 }
 
-/** Servers running right now, so that Ctrl-C can stop them before exiting. */
-const running = new Set<RunningServer>();
-
-async function measure(
-  peer: Peer,
-  scenario: Scenario,
-  staticRoot: string,
-  o: Options,
-): Promise<Sample> {
-  const scratch = await Deno.makeTempDir({ prefix: "sockserve-bench-" });
-  try {
-    const server = await peer.start({ staticRoot, scratch });
-    running.add(server);
-    try {
-      const load = (seconds: number) =>
-        runWrk({
-          url: `http://127.0.0.1:${server.port}${scenario.path}`,
-          connections: scenario.connections,
-          threads: scenario.threads ?? o.threads,
-          seconds,
-          script: scenario.script,
-          scriptArgs: scenario.scriptArgs,
-          headers: scenario.headers,
-          timeoutSeconds: scenario.timeoutSeconds ?? 5,
-        });
-      // Warm-up lets V8 optimise the hot path; its figures are discarded but its memory counts
-      // (the peak is a peak).
-      if (o.warmupSeconds > 0) await load(o.warmupSeconds);
-      const r = await load(o.seconds);
-      return {
-        value: scenario.metric === "throughput"
-          ? r.bytesRead / r.seconds / 1024 ** 2
-          : r.requestsPerSec,
-        p99Ms: r.p99Ms,
-        errors: totalErrors(r),
-        peakKiB: server.peakMemoryKiB(),
-      };
-    } finally {
-      running.delete(server);
-      await server.stop();
-    }
-  } finally {
-    await Deno.remove(scratch, { recursive: true }).catch(() => {});
-  }
-}
+const UNITS: Record<Scenario["metric"], (v: number) => string> = {
+  rps: (v) => `${Math.round(v)} req/s`,
+  throughput: (v) => `${v.toFixed(1)} MiB/s`,
+  "idle-kib": (v) => `${v.toFixed(2)} KiB per idle connection`,
+  msgs: (v) => `${Math.round(v)} msg/s`,
+};
 
 function describe(s: Sample, scenario: Scenario): string {
-  const value = scenario.metric === "throughput"
-    ? `${s.value.toFixed(1)} MiB/s`
-    : `${Math.round(s.value)} req/s`;
   const p99 = Number.isFinite(s.p99Ms) ? `${s.p99Ms.toFixed(2)} ms` : "n/a";
-  return `${value}, p99 ${p99}, ${s.errors} errors, ` +
-    `peak ${(s.peakKiB / 1024).toFixed(1)} MiB`;
+  const cpu = (label: string, n: number) =>
+    Number.isFinite(n) ? `, ${label} CPU ${Math.round(n * 100)}%` : "";
+  return `${UNITS[scenario.metric](s.value)}, p99 ${p99}, ${s.errors} errors, ` +
+    `peak ${(s.peakKiB / 1024).toFixed(1)} MiB` + cpu("server", s.serverCpu) +
+    cpu("client", s.clientCpu) + (s.note ? ` (${s.note})` : "");
 }
+
+/** nginx serves the static files, and the hello body of the idle scenario from its config. */
+const usesNginx = (s: Scenario) => s.peers.some((p) => p.startsWith("nginx"));
 
 async function runScenario(
   scenario: Scenario,
@@ -218,6 +178,7 @@ async function runScenario(
       try {
         const sample = await measure(peer, scenario, staticRoot, o);
         peerResult.samples.push(sample);
+        if (sample.note) peerResult.notes.push(`round ${round}: ${sample.note}`);
         console.error(`${tag}: ${describe(sample, scenario)}`);
       } catch (error) {
         console.error(`${tag}: failed: ${(error as Error).message}`);
@@ -243,7 +204,7 @@ async function main(): Promise<void> {
 
   await ensureWrk();
   let nginxMissing: string | null = null;
-  if (scenarios.some((s) => s.kind === "static")) {
+  if (scenarios.some(usesNginx)) {
     nginxMissing = await ensureNginx().then(() => null, (e) => `not available: ${e.message}`);
   }
 
@@ -274,15 +235,19 @@ async function main(): Promise<void> {
     };
     await Deno.writeTextFile(o.out, renderReport(report) + await companionReports());
     console.error(`bench: wrote ${o.out}`);
-    if (o.full) {
-      const readme = `${BENCH}README.md`;
-      const text = await Deno.readTextFile(readme).catch(() => null);
-      if (text !== null) {
-        await Deno.writeTextFile(readme, spliceReadme(text, renderTables(report)));
-        // The README is under `deno fmt --check` in CI (results.md is excluded): pad its tables.
-        await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", readme] }).output();
-      }
-    }
+    const chart = chartPath(o.out);
+    const rows = evaluateTargets(report.results).map((t) => ({
+      label: t.target.what,
+      op: t.target.op,
+      goal: t.target.goal,
+      ratio: t.ratio,
+      met: t.met,
+    }));
+    const when = report.date.toISOString().slice(0, 16).replace("T", " ");
+    const mode = o.quick ? " (--quick: checks the harness only)" : "";
+    const caption = `deno task bench, ${when} UTC, sockserve ${report.versions.sockserve}${mode}`;
+    await Deno.writeTextFile(chart, targetsSvg(rows, caption));
+    console.error(`bench: wrote ${chart}`);
   } finally {
     await stopAll();
     Deno.removeSignalListener("SIGINT", onSignal);
@@ -297,6 +262,12 @@ if (import.meta.main) {
     console.error(`bench: ${(error as Error).message}`);
     Deno.exit(1);
   }
+}
+
+/** The chart goes next to the report: results.md → targets.svg, results.partial.md → … */
+function chartPath(out: string): string {
+  const path = out.replace(/results([^/]*)\.md$/, "targets$1.svg");
+  return path === out ? `${out.replace(/\.md$/, "")}.targets.svg` : path;
 }
 
 /**

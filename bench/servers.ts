@@ -1,5 +1,6 @@
 /**
- * Starting and stopping each peer server, and reading its peak memory.
+ * The peer servers: how each is started, with which handler and flags. Launching, memory and CPU
+ * readings and stopping are in bench/launch.ts.
  *
  * Every server runs as its own process (never inside the benchmark's isolate) so that its memory
  * can be read from /proc and so that a crash or a leak in one cannot colour another's figures.
@@ -7,26 +8,37 @@
  * across rounds would report the worst round every time.
  */
 
-import { findBinary } from "./install.ts";
+import { ensureBun, findBinary } from "./install.ts";
+import {
+  freePort,
+  launch,
+  type LaunchOptions,
+  type RunningServer,
+  START_TIMEOUT_MS,
+} from "./launch.ts";
 import { nginxCommand } from "./nginx.ts";
+
+export { type RunningServer, StartError } from "./launch.ts";
 
 const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const BENCH = `${REPO}/bench`;
 
-/** How long a server may take to say it is listening (a cold `deno task` compiles TypeScript). */
-const START_TIMEOUT_MS = 30_000;
-/** How long a server may take to exit after SIGTERM before it gets SIGKILL. */
-const STOP_GRACE_MS = 3_000;
-
 export type PeerId =
   | "sockserve"
+  | "sockserve-portable"
+  | "sockserve-w2"
   | "deno"
+  | "deno-parallel"
   | "node"
   | "sockserve-cli"
   | "sockserve-cli-w2"
   | "deno-fileserver"
+  | "deno-static"
   | "nginx"
-  | "nginx-w2";
+  | "nginx-w2"
+  | "sockserve-ws"
+  | "deno-ws"
+  | "bun-ws";
 
 export interface Peer {
   id: PeerId;
@@ -42,224 +54,11 @@ export interface StartContext {
   staticRoot: string;
   /** Scratch directory for this start (nginx's config and logs); removed by the caller. */
   scratch: string;
-}
-
-export interface RunningServer {
-  port: number;
-  /** Sum of VmHWM (KiB) over the server's processes, read now (call it before stop()). */
-  peakMemoryKiB(): number;
-  stop(): Promise<void>;
-}
-
-// ---------------------------------------------------------------- process tree and memory
-
-/** pid → parent pid for every process now visible in /proc. */
-function parentTable(): Map<number, number> {
-  const parents = new Map<number, number>();
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      // The command name (field 2) is in parentheses and may itself contain ") ", so the
-      // fields are counted from the last ")": state, then ppid.
-      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      parents.set(Number(entry.name), Number(rest[1]));
-    } catch { /* exited while we looked */ }
-  }
-  return parents;
-}
-
-/** `root` and all its descendants that are alive now. */
-export function processTree(root: number): number[] {
-  const parents = parentTable();
-  const tree = [root];
-  for (let i = 0; i < tree.length; i++) {
-    for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
-  }
-  return tree.filter((pid) => pid === root || parents.has(pid));
-}
-
-/** VmHWM of one process in KiB (0 when it is gone or is a zombie without one). */
-export function vmHwmKiB(pid: number): number {
-  try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    const m = status.match(/^VmHWM:\s+(\d+)\s+kB/m);
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-function signal(pid: number, sig: Deno.Signal): void {
-  try {
-    Deno.kill(pid, sig);
-  } catch { /* already gone */ }
-}
-
-// ---------------------------------------------------------------- launching
-
-interface LaunchOptions {
-  cmd: string;
-  args: string[];
   /**
-   * Finds the port in one line of the server's output; null means "not this line". When absent,
-   * `port` must be given and readiness is a successful TCP connect.
+   * Set by the scenarios that hold connections idle: seconds an idle keep-alive connection is
+   * kept (where the server has the setting), and how many connections it must accept.
    */
-  portFromLine?: (line: string) => number | null;
-  port?: number;
-  /**
-   * The spawned process only launches the real server (`deno task`): leave it out of the memory
-   * figure, which is about the server, not about the launcher.
-   */
-  launcherOnly?: boolean;
-}
-
-/** A server that did not come up: what was run, what went wrong, and what it printed. */
-export class StartError extends Error {
-  constructor(readonly command: string, readonly why: string, readonly output: string) {
-    super(`${command}: ${why}\n${output}`);
-  }
-  /** One line for the results table: the outcome and the server's own last words. */
-  get summary(): string {
-    const last = this.output.trim().split("\n").at(-1) ?? "";
-    return last ? `${this.why}: ${last}` : this.why;
-  }
-}
-
-/** Keeps the last lines a server printed, for an error message that shows why it failed. */
-class Tail {
-  #lines: string[] = [];
-  push(line: string) {
-    if (line.trim()) this.#lines.push(line);
-    if (this.#lines.length > 20) this.#lines.shift();
-  }
-  toString() {
-    return this.#lines.join("\n");
-  }
-}
-
-async function drainLines(
-  stream: ReadableStream<Uint8Array>,
-  onLine: (line: string) => void,
-): Promise<void> {
-  // Reading continues after startup: a server blocked on a full stdout pipe would be measured
-  // as slow.
-  let pending = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    pending += chunk;
-    let nl;
-    while ((nl = pending.indexOf("\n")) >= 0) {
-      onLine(pending.slice(0, nl));
-      pending = pending.slice(nl + 1);
-    }
-    if (pending.length > 64 * 1024) pending = pending.slice(-1024);
-  }
-  if (pending) onLine(pending);
-}
-
-async function canConnect(port: number): Promise<boolean> {
-  try {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conn.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function launch(o: LaunchOptions): Promise<RunningServer> {
-  const child = new Deno.Command(o.cmd, {
-    args: o.args,
-    cwd: REPO,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const tail = new Tail();
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
-
-  let port = o.port ?? 0;
-  let announced!: (p: number) => void;
-  const announcement = new Promise<number>((resolve) => announced = resolve);
-  const onLine = (line: string) => {
-    tail.push(line);
-    const found = o.portFromLine?.(line);
-    if (found) announced(found);
-  };
-  const drained = Promise.all([
-    drainLines(child.stdout, onLine),
-    drainLines(child.stderr, onLine),
-  ]).catch(() => {});
-
-  const stop = async () => {
-    // Signal the whole tree: `deno task` and nginx's master have children of their own, and a
-    // grandchild left behind would hold the port and the CPU for the next run.
-    const tree = processTree(child.pid);
-    for (const pid of tree) signal(pid, "SIGTERM");
-    const deadline = Date.now() + STOP_GRACE_MS;
-    while (Date.now() < deadline && tree.some(alive)) {
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    for (const pid of tree) if (alive(pid)) signal(pid, "SIGKILL");
-    await status;
-    await drained;
-  };
-
-  try {
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    if (o.portFromLine) {
-      const timeout = new Promise<"timeout">((r) => {
-        const t = setTimeout(() => r("timeout"), START_TIMEOUT_MS);
-        status.finally(() => clearTimeout(t));
-        announcement.finally(() => clearTimeout(t));
-      });
-      const first = await Promise.race([announcement, status, timeout]);
-      if (typeof first !== "number") throw new Error("did not announce its port");
-      port = first;
-    }
-    // Even after the announcement, wait for a connect: nginx never announces, and a server may
-    // print before its listener accepts.
-    while (!(await canConnect(port))) {
-      if (exited || Date.now() > deadline) throw new Error(`is not accepting on port ${port}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  } catch (error) {
-    await stop();
-    const why = exited ? `exited (${(await status).code})` : (error as Error).message;
-    throw new StartError(`${o.cmd} ${o.args.join(" ")}`, why, tail.toString());
-  }
-
-  return {
-    port,
-    peakMemoryKiB() {
-      const tree = processTree(child.pid);
-      const measured = o.launcherOnly ? tree.filter((pid) => pid !== child.pid) : tree;
-      return measured.reduce((sum, pid) => sum + vmHwmKiB(pid), 0);
-    },
-    stop,
-  };
-}
-
-/** A free loopback port for servers that cannot be given port 0 and tell us (nginx). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+  idle?: { keepAliveSeconds: number; connections: number };
 }
 
 // ---------------------------------------------------------------- the peers
@@ -280,10 +79,25 @@ export const listeningLine = (line: string): number | null => {
 // difference between two rows.
 const DENO_RUN = ["run", "--allow-net", "--allow-read", "--allow-env", "--unstable-net"];
 
-function embedded(engine: "sockserve" | "deno", app: "hello" | "files"): LaunchOptions {
+type Engine = "sockserve" | "sockserve-w2" | "deno";
+type App = "hello" | "files" | "static";
+
+/** bench/embedded_server.ts with `engine` and `app`; `idle` raises the keep-alive limits. */
+function embedded(engine: Engine, app: App, ctx?: StartContext): LaunchOptions {
+  const args = [...DENO_RUN, `${BENCH}/embedded_server.ts`, engine, app];
+  if (app !== "hello" && ctx) args.push(ctx.staticRoot);
+  if (ctx?.idle) {
+    args.push("--keep-alive", String(ctx.idle.keepAliveSeconds));
+    args.push("--max-connections", String(ctx.idle.connections + 1000));
+  }
+  return { cmd: Deno.execPath(), args, portFromLine: readyLine };
+}
+
+/** bench/ws_echo_server.ts: a WebSocket echo on `engine`. */
+function wsEcho(engine: "sockserve" | "deno"): LaunchOptions {
   return {
     cmd: Deno.execPath(),
-    args: [...DENO_RUN, `${BENCH}/embedded_server.ts`, engine, app],
+    args: [...DENO_RUN, `${BENCH}/ws_echo_server.ts`, engine],
     portFromLine: readyLine,
   };
 }
@@ -313,7 +127,9 @@ async function cliHelp(): Promise<string> {
 let helpText: Promise<string> | undefined;
 
 async function cliUnavailable(flag?: string): Promise<string | null> {
-  if (!(await exists(`${REPO}/src/cli.ts`))) return "not available: src/cli.ts does not exist yet";
+  if (!(await exists(`${REPO}/src/cli/main.ts`))) {
+    return "not available: src/cli/main.ts does not exist yet";
+  }
   if (!flag) return null;
   helpText ??= cliHelp();
   return (await helpText).includes(flag)
@@ -339,27 +155,84 @@ async function nginx(ctx: StartContext, workers: number): Promise<RunningServer>
     root: ctx.staticRoot,
     port,
     workers,
+    keepAliveSeconds: ctx.idle?.keepAliveSeconds,
+    workerConnections: ctx.idle ? ctx.idle.connections + 1000 : undefined,
   });
   return launch({ cmd, args, port });
 }
 
 const always = () => Promise.resolve(null);
 
+/** Whether mod.ts exports `name` (read as text: importing it would load the engine here). */
+async function modExports(name: string): Promise<string | null> {
+  const text = await Deno.readTextFile(`${REPO}/mod.ts`).catch(() => "");
+  return new RegExp(`\\b${name}\\b`).test(text)
+    ? null
+    : `not available: mod.ts does not export ${name} yet`;
+}
+
+/** The module bench/ws_echo_server.ts imports sockserve's upgradeWebSocket from. */
+export const SOCKSERVE_UPGRADE_MODULE = `${REPO}/src/ws/upgrade_websocket.ts`;
+
+async function sockserveWsUnavailable(): Promise<string | null> {
+  const text = await Deno.readTextFile(SOCKSERVE_UPGRADE_MODULE).catch(() => null);
+  if (text === null) return "not available: src/ws/upgrade_websocket.ts does not exist yet";
+  const declared = /export\s+(async\s+)?(function|const)\s+upgradeWebSocket\b/;
+  const listed = /export\s*\{[^}]*\bupgradeWebSocket\b/;
+  return declared.test(text) || listed.test(text)
+    ? null
+    : "not available: src/ws/upgrade_websocket.ts does not export upgradeWebSocket yet";
+}
+
+let bun: Promise<string> | undefined;
+
 export const PEERS: Record<PeerId, Peer> = {
   "sockserve": {
     id: "sockserve",
     label: "sockserve `serve`",
-    unavailable: async () =>
-      (await exists(`${REPO}/src/server.ts`))
-        ? null
-        : "not available: src/server.ts does not exist yet",
-    start: () => launch(embedded("sockserve", "hello")),
+    unavailable: () => modExports("serve"),
+    start: (ctx) => launch(embedded("sockserve", "hello", ctx)),
+  },
+  "sockserve-portable": {
+    id: "sockserve-portable",
+    label: "sockserve `serve`, SOCKSERVE_PORTABLE=1",
+    unavailable: () => modExports("serve"),
+    start: (ctx) =>
+      launch({ ...embedded("sockserve", "hello", ctx), env: { SOCKSERVE_PORTABLE: "1" } }),
+  },
+  "sockserve-w2": {
+    id: "sockserve-w2",
+    label: "sockserve serveWorkers (2 workers)",
+    unavailable: () => modExports("serveWorkers"),
+    start: () => launch(embedded("sockserve-w2", "hello")),
   },
   "deno": {
     id: "deno",
     label: "Deno.serve",
     unavailable: always,
-    start: () => launch(embedded("deno", "hello")),
+    start: (ctx) => launch(embedded("deno", "hello", ctx)),
+  },
+  "deno-parallel": {
+    id: "deno-parallel",
+    label: "deno serve --parallel (2 isolates)",
+    unavailable: always,
+    start: () =>
+      launch({
+        cmd: Deno.execPath(),
+        args: [
+          "serve",
+          ...DENO_RUN.slice(1),
+          "--parallel",
+          "--host",
+          "127.0.0.1",
+          "--port",
+          "0",
+          `${BENCH}/handlers/hello_module.ts`,
+        ],
+        // `deno serve --parallel` takes its isolate count from DENO_JOBS (default: every CPU).
+        env: { DENO_JOBS: "2" },
+        portFromLine: listeningLine,
+      }),
   },
   "node": {
     id: "node",
@@ -388,15 +261,14 @@ export const PEERS: Record<PeerId, Peer> = {
   "deno-fileserver": {
     id: "deno-fileserver",
     label: "sockserve fileServer on Deno.serve",
-    unavailable: async () =>
-      (await Deno.readTextFile(`${REPO}/mod.ts`)).includes("fileServer")
-        ? null
-        : "not available: mod.ts does not export fileServer yet",
-    start: (ctx) => {
-      const o = embedded("deno", "files");
-      o.args.push(ctx.staticRoot);
-      return launch(o);
-    },
+    unavailable: () => modExports("fileServer"),
+    start: (ctx) => launch(embedded("deno", "files", ctx)),
+  },
+  "deno-static": {
+    id: "deno-static",
+    label: "Deno.serve file server",
+    unavailable: always,
+    start: (ctx) => launch(embedded("deno", "static", ctx)),
   },
   "nginx": {
     id: "nginx",
@@ -409,5 +281,27 @@ export const PEERS: Record<PeerId, Peer> = {
     label: "nginx (2 workers)",
     unavailable: always,
     start: (ctx) => nginx(ctx, 2),
+  },
+  "sockserve-ws": {
+    id: "sockserve-ws",
+    label: "sockserve `serve` + upgradeWebSocket",
+    unavailable: sockserveWsUnavailable,
+    start: () => launch(wsEcho("sockserve")),
+  },
+  "deno-ws": {
+    id: "deno-ws",
+    label: "Deno.serve + Deno.upgradeWebSocket",
+    unavailable: always,
+    start: () => launch(wsEcho("deno")),
+  },
+  "bun-ws": {
+    id: "bun-ws",
+    label: "Bun.serve (websocket)",
+    unavailable: async () => {
+      bun ??= ensureBun();
+      return await bun.then(() => null, (e) => `not available: ${(e as Error).message}`);
+    },
+    start: async () =>
+      launch({ cmd: await bun!, args: [`${BENCH}/ws_echo_bun.mjs`], portFromLine: readyLine }),
   },
 };

@@ -1,5 +1,5 @@
 /**
- * Soak test (issue 7): `deno task soak [--requests N] [--close-share F]`.
+ * Soak test: `deno task soak [--requests N] [--close-share F]`.
  *
  * Starts sockserve's hello server in its own process (bench/embedded_server.ts), then drives it
  * with wrk in short rounds that alternate keep-alive connections and a new connection per request
@@ -13,12 +13,12 @@
  *
  * Why a fixed young generation: V8 grows its young generation with the load, doubling it each time
  * what survived scavenges since the last doubling exceeds its size, so when the last doubling
- * comes depends on how much the server allocates a request. Left to itself, it came in the first
- * half of a run with the seventh round's engine of issue 6 and in the second half with the eighth
- * round's (which allocates 22% less), where its 16 MiB looked like a leak: the end was 97–100 MiB
- * either way (bench/README.md, Eighth round). The server therefore runs with its young generation
- * at that final size from the start, and what grows between half-way and the end is what a leak
- * would grow: a leak of 10 bytes a request grows the second half by 5% of ~100 MiB.
+ * comes depends on how much the server allocates a request. Left to itself, it falls in the first
+ * or the second half of a run depending on that (22% less allocated a request moved it from one to
+ * the other, with the same end at 97–100 MiB), and in the second half its 16 MiB looks like a
+ * leak. The server therefore runs with its young generation at that final size from the start,
+ * and what grows between half-way and the end is what a leak would grow: a leak of 10 bytes a
+ * request grows the second half by 5% of ~100 MiB.
  */
 import { parseArgs } from "node:util";
 import { runWrk, totalErrors, wrkVersion } from "./wrk.ts";

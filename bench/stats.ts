@@ -9,13 +9,19 @@ import type { Scenario } from "./scenarios.ts";
 
 /** One measured run of one server. */
 export interface Sample {
-  /** req/s, or MiB/s for throughput scenarios. */
+  /** req/s; MiB/s, KiB per idle connection or messages/s as the scenario's metric says. */
   value: number;
   p99Ms: number;
-  /** Socket errors plus non-2xx/3xx responses. */
+  /** Socket errors plus non-2xx/3xx responses, or requests / messages left unanswered. */
   errors: number;
   /** Peak resident memory (sum of VmHWM over the server's processes), KiB. */
   peakKiB: number;
+  /** CPU the server used during the measured seconds, in cores (1 = one core all the time). */
+  serverCpu: number;
+  /** CPU the load generator used during the measured seconds, in cores. */
+  clientCpu: number;
+  /** Something the reader should know about this run (the first error a load tool saw). */
+  note?: string;
 }
 
 export interface PeerResult {
@@ -48,17 +54,25 @@ export function spread(values: number[]): Spread {
   return { median, min: v[0], max: v[v.length - 1] };
 }
 
-export type Figure = "value" | "p99Ms" | "peakKiB";
+export type Figure = "value" | "p99Ms" | "peakKiB" | "serverCpu" | "clientCpu";
 
 export function figureSpread(r: PeerResult, figure: Figure): Spread {
   return spread(r.samples.map((s) => s[figure]));
 }
 
-/** median(peer) / median(baseline) for one figure; NaN when either is missing. */
-export function ratio(result: ScenarioResult, peer: PeerId, figure: Figure): number {
+/**
+ * median(peer) / median(against) for one figure, `against` being the scenario's baseline unless
+ * given; NaN when either is missing.
+ */
+export function ratio(
+  result: ScenarioResult,
+  peer: PeerId,
+  figure: Figure,
+  against: PeerId = result.scenario.baseline,
+): number {
   const of = (id: PeerId) => result.peers.find((p) => p.peer === id);
   const mine = of(peer);
-  const base = of(result.scenario.baseline);
+  const base = of(against);
   if (!mine || !base) return NaN;
   return figureSpread(mine, figure).median / figureSpread(base, figure).median;
 }

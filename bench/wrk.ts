@@ -8,6 +8,7 @@
  */
 
 import { ensureTool, findBinary } from "./install.ts";
+import { childCpuSeconds, processTree, signal, withFdLimitAndTimes } from "./launch.ts";
 
 export interface WrkResult {
   /** Responses per second over the run (wrk counts a pipelined batch as its N responses). */
@@ -27,6 +28,8 @@ export interface WrkResult {
   socketErrors: { connect: number; read: number; write: number; timeout: number };
   /** Responses whose status was neither 2xx nor 3xx. */
   non2xx: number;
+  /** CPU seconds (user + system) wrk itself used; NaN when not measured (parseWrk alone). */
+  cpuSeconds: number;
 }
 
 /** Socket errors plus responses that were not 2xx/3xx: the "errors" column of the report. */
@@ -109,6 +112,7 @@ export function parseWrk(text: string): WrkResult {
       timeout: Number(sock?.[4] ?? 0),
     },
     non2xx: Number(non2xx?.[1] ?? 0),
+    cpuSeconds: NaN,
   };
 }
 
@@ -144,26 +148,27 @@ export function wrkArgs(o: WrkOptions): string[] {
 }
 
 /**
- * Runs wrk once and parses its report. wrk stops by itself after `seconds`; the kill timer is a
- * backstop so that a wedged run can never hold the benchmark (or the machine) hostage.
+ * Runs wrk once and parses its report. wrk runs under a raised descriptor limit (`-c 1000` needs
+ * more than the common soft limit of 1024) and under a shell whose `times` reports wrk's CPU
+ * time. wrk stops by itself after `seconds`; the kill timer is a backstop so that a wedged run can
+ * never hold the benchmark (or the machine) hostage.
  */
 export async function runWrk(o: WrkOptions): Promise<WrkResult> {
-  const child = new Deno.Command(findBinary("wrk") ?? "wrk", {
-    args: wrkArgs(o),
+  const run = withFdLimitAndTimes(findBinary("wrk") ?? "wrk", wrkArgs(o));
+  const child = new Deno.Command(run.cmd, {
+    args: run.args,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   const backstop = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
+    for (const pid of processTree(child.pid)) signal(pid, "SIGKILL");
   }, (o.seconds + o.timeoutSeconds + 15) * 1000);
   try {
     const out = await child.output();
     const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
     if (!out.success) throw new Error(`wrk failed (${out.code}): ${text.trim().slice(0, 300)}`);
-    return parseWrk(text);
+    return { ...parseWrk(text), cpuSeconds: childCpuSeconds(text) };
   } finally {
     clearTimeout(backstop);
   }

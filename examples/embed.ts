@@ -11,7 +11,7 @@
  *
  *   socket + bind + listen  ─  serve({ hostname, port }) → src/listeners.ts (Deno.listen)
  *   accept                  ─  the accept loop in src/server.ts, one task per connection
- *   read until full, write  ─  src/conn.ts with src/io.ts; the handler below only sees a
+ *   read until full, write  ─  src/conn.ts with src/io/buffered.ts; the handler below only sees a
  *                              `Request` and returns a `Response`
  *   shutdown + close        ─  server.shutdown() (here: the abort signal, on SIGINT/SIGTERM):
  *                              stop accepting, finish requests in flight, close

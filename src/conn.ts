@@ -8,10 +8,10 @@
  * leave in one write, flushed whenever the reader is about to wait on the socket.
  */
 import { HttpError } from "./errors.ts";
-import { Registry } from "./registry.ts";
+import { Registry } from "./conn/registry.ts";
 import { type Socket, socketOf } from "./deno/socket.ts";
 import { repeatEvery } from "./deno/timer.ts";
-import { BufferedReader, BufferedWriter, GATHER_LIMIT_BYTES, type Matcher } from "./io.ts";
+import { BufferedReader, BufferedWriter, GATHER_LIMIT_BYTES, type Matcher } from "./io/buffered.ts";
 import {
   fieldTokens,
   findHeadEnd,
@@ -19,10 +19,10 @@ import {
   incompleteHeadError,
   parseHead,
   type RequestHead,
-} from "./parse.ts";
-import { type BodyFraming, IncomingBody, NO_BODY, requestFraming } from "./decode.ts";
-import { buildRequest, requestView } from "./request.ts";
-import { type Answer, type DirectHandler, isAnswer } from "./direct.ts";
+} from "./http1/parse.ts";
+import { type BodyFraming, IncomingBody, NO_BODY, requestFraming } from "./http1/request_body.ts";
+import { buildRequest, requestView } from "./handler/request.ts";
+import { type Answer, type DirectHandler, isAnswer } from "./handler/direct.ts";
 import {
   type BodyReader,
   EMPTY_READER,
@@ -32,8 +32,8 @@ import {
   knownLength,
 } from "./body_source.ts";
 import { takeFastResponse, takeStaticBody } from "./deno/response_slots.ts";
-import { dispatch, isResponse } from "./dispatch.ts";
-import { ResponseClass } from "./web_classes.ts";
+import { dispatch, isResponse } from "./handler/dispatch.ts";
+import { ResponseClass } from "./handler/web_classes.ts";
 import {
   contentTypeFields,
   encodeChunk,
@@ -45,9 +45,9 @@ import {
   RepeatedHead,
   type ResponseFraming,
   statusHasNoBody,
-} from "./encode.ts";
+} from "./http1/encode.ts";
 import type { Limits, ServeHandler, ServeHandlerInfo } from "./options.ts";
-import { describePeer, type ProxyPolicy, readProxyHeader } from "./proxy_conn.ts";
+import { describePeer, type ProxyPolicy, readProxyHeader } from "./balancer/proxy_conn.ts";
 
 /** What every connection of one listener shares. */
 export interface ConnContext {

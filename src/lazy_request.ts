@@ -4,7 +4,7 @@
  * slots (src/deno/request_slots.ts); this decides which requests may be built that way.
  */
 import { buildLazyRequest } from "./deno/request_slots.ts";
-import { ReadableStreamClass } from "./web_classes.ts";
+import { ReadableStreamClass } from "./handler/web_classes.ts";
 
 /**
  * Methods that `new Request` keeps exactly as given. Any other — an extension method, or one

@@ -2,13 +2,15 @@
  * `serve()`: the listener, the accept loop, the registry of open connections, the connection limit
  * and graceful shutdown. One `Connection` per accepted client, each running on its own.
  */
-import { directOf } from "./direct.ts";
+import { directOf } from "./handler/direct.ts";
 import { type ConnContext, Connection, DeadlineTicker } from "./conn.ts";
-import { defaultOnError } from "./dispatch.ts";
-import { Registry } from "./registry.ts";
+import { defaultOnError } from "./handler/dispatch.ts";
+import { Registry } from "./conn/registry.ts";
+import { compose, type Layer } from "./handler/layers.ts";
+import { drainDelay, healthLayer } from "./balancer/health.ts";
+import { forwardedLayer } from "./balancer/forwarded.ts";
+import { proxyPolicy } from "./balancer/proxy_conn.ts";
 import { checkSocketRead } from "./deno/socket.ts";
-import { drainDelay, frontHandler } from "./front.ts";
-import { proxyPolicy } from "./proxy_conn.ts";
 import { type BoundListener, formatHostPort, listen, listenerUrl } from "./listeners.ts";
 import {
   DEFAULT_LIMITS,
@@ -54,7 +56,7 @@ class Server implements HttpServer {
 
   constructor(options: ServeOptions, handler: ServeHandler) {
     // Option mistakes (a bad CIDR, PROXY on TLS) throw before anything is bound.
-    const front = frontHandler(handler, options, () => this.#draining !== null || this.#closing);
+    const front = compose(handler, this.#layers(options));
     const proxyProtocol = proxyPolicy(options);
     const delay = drainDelay(options);
     const bound = listen(options);
@@ -88,6 +90,19 @@ class Server implements HttpServer {
     };
     // Bound already (the usual case): onListen runs before serve() returns, as with Deno.serve.
     this.finished = bound instanceof Promise ? bound.then(start) : start(bound);
+  }
+
+  /**
+   * What a request meets before the user's handler, outermost first: the health check (so a
+   * balancer's polls never reach the handler or its access log), then the trusted-proxy rewriting
+   * of the client address, scheme and host.
+   */
+  #layers(options: ServeOptions): Layer[] {
+    const layers: Layer[] = [];
+    const draining = () => this.#draining !== null || this.#closing;
+    if (options.health !== undefined) layers.push(healthLayer(options.health, draining));
+    if (options.trustProxy !== undefined) layers.push(forwardedLayer(options.trustProxy));
+    return layers;
   }
 
   async #acceptLoop(listener: Deno.Listener, transport: Transport): Promise<void> {

@@ -6,6 +6,8 @@
  * the test instead of hanging it.
  */
 import assert from "node:assert/strict";
+import { readToEnd, writeAll } from "./helpers.ts";
+export { writeAll };
 
 const ROOT = new URL("../", import.meta.url);
 const ROOT_DIR = decodeURIComponent(ROOT.pathname);
@@ -166,19 +168,10 @@ export async function runClient(
   return await client.exit();
 }
 
-/** Read from `conn` until end of file; returns everything as text. */
-export async function readToEnd(conn: Deno.Conn): Promise<string> {
-  const read = async () => {
-    let text = "";
-    const decoder = new TextDecoder();
-    const buf = new Uint8Array(4096);
-    let n: number | null;
-    while ((n = await conn.read(buf)) !== null) {
-      text += decoder.decode(buf.subarray(0, n), { stream: true });
-    }
-    return text + decoder.decode();
-  };
-  return await deadline(read(), "end of file from the server");
+/** Reads from `conn` until end of file (within the deadline); returns everything as text. */
+export async function readTextToEnd(conn: Deno.Conn): Promise<string> {
+  const bytes = await deadline(readToEnd(conn), "end of file from the server");
+  return new TextDecoder().decode(bytes);
 }
 
 /**
@@ -197,12 +190,6 @@ export async function readBytes(conn: Deno.Conn, length: number): Promise<string
     return new TextDecoder().decode(bytes);
   };
   return await deadline(read(), `${length} bytes from the server`);
-}
-
-export async function writeAll(conn: Deno.Conn, data: string | Uint8Array): Promise<void> {
-  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  let written = 0;
-  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
 }
 
 export const encode = (text: string): Uint8Array => new TextEncoder().encode(text);

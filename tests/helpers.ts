@@ -29,9 +29,13 @@ const decoder = new TextDecoder();
 
 /** Sends `request` (string or bytes) in one write and returns every byte until the server closes. */
 export async function exchange(port: number, request: string | Uint8Array): Promise<string> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  return await exchangeOn(await Deno.connect({ hostname: "127.0.0.1", port }), request);
+}
+
+/** `exchange` over a connection already open (any transport); closes it. */
+export async function exchangeOn(conn: Deno.Conn, request: string | Uint8Array): Promise<string> {
   try {
-    await writeAllTo(conn, typeof request === "string" ? encoder.encode(request) : request);
+    await writeAll(conn, request);
     return decoder.decode(await readToEnd(conn));
   } finally {
     try {
@@ -42,11 +46,14 @@ export async function exchange(port: number, request: string | Uint8Array): Prom
   }
 }
 
-export async function writeAllTo(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+/** Writes all of `data` (text as UTF-8), however many writes the socket takes. */
+export async function writeAll(conn: Deno.Conn, data: string | Uint8Array): Promise<void> {
+  const bytes = typeof data === "string" ? encoder.encode(data) : data;
   let off = 0;
   while (off < bytes.length) off += await conn.write(bytes.subarray(off));
 }
 
+/** Every byte until the peer closes (a reset counts as the end). */
 export async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   const buf = new Uint8Array(64 * 1024);
@@ -177,7 +184,7 @@ export class Client {
   }
 
   send(text: string | Uint8Array): Promise<void> {
-    return writeAllTo(this.#conn, typeof text === "string" ? encoder.encode(text) : text);
+    return writeAll(this.#conn, typeof text === "string" ? encoder.encode(text) : text);
   }
 
   /** Reads until `count` complete responses are buffered and returns them. */

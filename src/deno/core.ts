@@ -3,7 +3,7 @@
  * undefined where the fence (gate.ts) does not allow internals.
  *
  * The engine calls a few of its functions beneath Deno's public wrappers, where a wrapper costs
- * what the engine cannot afford (socket_source.ts for reads, timer.ts for its clock). Each user
+ * what the engine cannot afford (socket.ts for reads, timer.ts for its clock). Each user
  * checks at startup that what it needs behaves as expected and otherwise goes through the public
  * API, so a Deno that moves them loses speed or memory, never behaviour.
  */

@@ -28,7 +28,7 @@
  * `buildLazyRequest` gives null and requests are copied from their templates.
  */
 import { INTERNALS_ALLOWED } from "./gate.ts";
-import { RequestClass } from "../web_classes.ts";
+import { RequestClass } from "../handler/web_classes.ts";
 
 /** Deno's pieces of a Request that `lazyRequest` relies on. */
 interface Internals {

@@ -9,7 +9,7 @@
  * stream and every Response through its getters.
  */
 import { INTERNALS_ALLOWED } from "./gate.ts";
-import { ReadableStreamClass, RESPONSE_PROTOTYPE } from "../web_classes.ts";
+import { ReadableStreamClass, RESPONSE_PROTOTYPE } from "../handler/web_classes.ts";
 
 /**
  * The body a `Response` was made with, taken without a stream, when it was a string or bytes;

@@ -2,8 +2,8 @@
  * Validators and conditional requests (RFC 9110 §8.8 and §13): ETag and Last-Modified for a
  * representation, the precondition order of §13.2.2, and If-Range (§13.1.5).
  */
-import { imfFixdate } from "../http_date.ts";
-import type { RequestView } from "../direct.ts";
+import { imfFixdate } from "../http1/date.ts";
+import type { RequestView } from "../handler/direct.ts";
 
 /** The validators of one representation (one file, or one encoding of it). */
 export interface Validators {

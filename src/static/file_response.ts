@@ -2,9 +2,10 @@
  * The response for one regular file: choosing the representation (identity, a precompressed
  * sibling, or compression on the fly), its validators, conditional requests and ranges.
  */
-import { type Answer, FieldList, type RequestView } from "../direct.ts";
+import type { Answer, RequestView } from "../handler/direct.ts";
+import { FieldList } from "../http1/field_list.ts";
 import { type FileCache, MAX_CACHED_FILE_BYTES } from "./cache.ts";
-import { concatBytes } from "../io.ts";
+import { concatBytes } from "../io/buffered.ts";
 import { fileStream, readWhole } from "./body.ts";
 import { type Coding, CODINGS, compress, MIN_COMPRESS_SIZE, SIBLING_SUFFIX } from "./compress.ts";
 import {

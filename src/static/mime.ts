@@ -5,7 +5,7 @@
  * The database is loaded by the first `fileServer()`, not when mod.ts is imported: its 2,300
  * entries are 4 MiB of resident memory that a server which never serves a file (an embedded
  * handler) should not pay. It is the JSON itself, not the package's CommonJS entry point: loading
- * that starts Deno's CommonJS loader, 5 MiB more (bench/README.md, "Third round").
+ * that starts Deno's CommonJS loader, 5 MiB more.
  */
 
 interface MimeEntry {

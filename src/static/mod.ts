@@ -14,7 +14,8 @@
  *
  * @module
  */
-import { type Answer, FieldList, type RequestView, withDirect } from "../direct.ts";
+import { type Answer, type RequestView, withDirect } from "../handler/direct.ts";
+import { FieldList } from "../http1/field_list.ts";
 import { FileCache } from "./cache.ts";
 import {
   addCommonFields,

@@ -9,7 +9,8 @@
  *
  * The file system calls of the file server are synchronous on purpose: for a file in the page
  * cache, `realPath`, `stat`, `open`, `read` and `close` take microseconds, and their async forms
- * cost 55–60 µs per file in thread-pool round trips (issue 6) — more than the work itself.
+ * cost 55–60 µs per file in thread-pool round trips, more than the work itself: on a 1 KiB file
+ * the synchronous forms serve three times as many requests a second.
  */
 /** The URL path as root-relative, decoded segments (never "", ".", ".." or containing a separator). */
 export interface DecodedPath {

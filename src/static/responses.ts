@@ -4,7 +4,8 @@
  * an answer becomes when the file server runs as an ordinary handler.
  */
 import { labelBody } from "../body_source.ts";
-import { type Answer, FieldList } from "../direct.ts";
+import type { Answer } from "../handler/direct.ts";
+import { FieldList } from "../http1/field_list.ts";
 import { fileStream } from "./body.ts";
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
