@@ -30,7 +30,7 @@ import {
   type KnownBody,
   knownBody,
   knownLength,
-} from "./body_source.ts";
+} from "./handler/body_source.ts";
 import { takeFastResponse, takeStaticBody } from "./deno/response_slots.ts";
 import { dispatch, isResponse } from "./handler/dispatch.ts";
 import { ResponseClass } from "./handler/web_classes.ts";

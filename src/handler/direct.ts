@@ -12,7 +12,7 @@
  * (`Deno.serve`, a test, a router wrapping it), where only its first entry point exists; a wrapper
  * that does not know about `DIRECT` simply turns the direct path off.
  */
-import type { KnownBody } from "../body_source.ts";
+import type { KnownBody } from "./body_source.ts";
 import { FieldList } from "../http1/field_list.ts";
 import type { ServeHandler, ServeHandlerInfo } from "../options.ts";
 

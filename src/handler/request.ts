@@ -5,7 +5,7 @@
  */
 import { plainTarget, type RequestView } from "./direct.ts";
 import { HttpError } from "../errors.ts";
-import { lazyRequest } from "../lazy_request.ts";
+import { lazyRequest } from "./lazy_request.ts";
 import { fieldValues, type RequestHead } from "../http1/parse.ts";
 
 /** Host = uri-host [ ":" port ] (RFC 9110 §7.2): reg-name, IPv4 or [IPv6] characters only. */

@@ -3,7 +3,7 @@
  * never a path, an exception message or a stack trace, whatever went wrong — and the `Response`
  * an answer becomes when the file server runs as an ordinary handler.
  */
-import { labelBody } from "../body_source.ts";
+import { labelBody } from "../handler/body_source.ts";
 import type { Answer } from "../handler/direct.ts";
 import { FieldList } from "../http1/field_list.ts";
 import { fileStream } from "./body.ts";

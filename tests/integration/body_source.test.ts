@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileServer } from "../../mod.ts";
-import { knownBody, labelBody } from "../../src/body_source.ts";
+import { knownBody, labelBody } from "../../src/handler/body_source.ts";
 import {
   bodyUnused,
   type FastResponse,

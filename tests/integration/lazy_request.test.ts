@@ -3,7 +3,7 @@
  * can look, it must be the `Request` that `new Request` makes of the same parts.
  */
 import assert from "node:assert/strict";
-import { lazyRequest } from "../../src/lazy_request.ts";
+import { lazyRequest } from "../../src/handler/lazy_request.ts";
 import { startServer } from "../helpers.ts";
 import { requireInternals } from "../tools.ts";
 import { INTERNALS_ALLOWED } from "../../src/deno/gate.ts";

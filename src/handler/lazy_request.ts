@@ -3,8 +3,8 @@
  * requests `Deno.serve` hands its handlers are. Building one relies on Deno's private Request
  * slots (src/deno/request_slots.ts); this decides which requests may be built that way.
  */
-import { buildLazyRequest } from "./deno/request_slots.ts";
-import { ReadableStreamClass } from "./handler/web_classes.ts";
+import { buildLazyRequest } from "../deno/request_slots.ts";
+import { ReadableStreamClass } from "./web_classes.ts";
 
 /**
  * Methods that `new Request` keeps exactly as given. Any other — an extension method, or one

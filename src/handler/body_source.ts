@@ -8,7 +8,7 @@
  * instead of a new array per chunk (allocating those was 19% of the 1 MiB static profile). Once
  * the Response's own body has been used (a wrapper read it), the label no longer counts.
  */
-import { lingering } from "./deno/socket.ts";
+import { lingering } from "../deno/socket.ts";
 
 export type KnownBody =
   | { kind: "bytes"; bytes: Uint8Array }
