@@ -1,0 +1,445 @@
+/**
+ * One WebSocket connection's protocol after the handshake (RFC 6455 §5–7), over a `ByteChannel`:
+ * reading frames into messages, answering pings, sending messages in order (compressed ones and
+ * Blobs take a turn in an async queue), the closing handshake, the idle ping and the timeouts.
+ *
+ * Closing, by who starts it:
+ * - the peer's close frame is answered with one echoing its code; once written, the server closes
+ *   the TCP connection (RFC 6455 §7.1.1: the server closes first);
+ * - `close()` (and the server's shutdown, with 1001) sends a close frame, drops the data that
+ *   still arrives, and closes the connection when the peer's close frame comes back, or after
+ *   `closeTimeoutMs`;
+ * - a protocol error fails the connection: the error is reported, a close frame with the code
+ *   (1002, 1007, 1009) goes out, and the connection is closed when the peer answers (frames are
+ *   then only skipped, not judged), ends, or after `closeTimeoutMs`. Waiting for the answer, rather
+ *   than closing at once with unread bytes buffered (which resets the connection), lets the peer
+ *   read the close frame.
+ */
+import type { ByteChannel } from "../conn/upgrade.ts";
+import { repeatEvery, runAfter } from "../timer.ts";
+import {
+  type DeflateParams,
+  InflateLimitError,
+  MessageDeflater,
+  MessageInflater,
+} from "./deflate.ts";
+import {
+  CLOSE_ABNORMAL,
+  CLOSE_GOING_AWAY,
+  CLOSE_INVALID_DATA,
+  CLOSE_NO_STATUS,
+  CLOSE_TOO_BIG,
+  closePayload,
+  encodeFrame,
+  encodeTextFrame,
+  type Frame,
+  frameExtent,
+  OP_BINARY,
+  OP_CLOSE,
+  OP_PING,
+  OP_PONG,
+  OP_TEXT,
+  parseFrame,
+} from "./frame.ts";
+import {
+  type Failure,
+  failure,
+  type Message,
+  MessageAssembler,
+  parseClosePayload,
+} from "./message.ts";
+import { FrameWriter } from "./writer.ts";
+
+export interface SessionOptions {
+  /** The largest message accepted, after inflation; larger ones close with 1009. */
+  maxMessageBytes: number;
+  /** Quiet time after which a ping goes out, and as long again for any answer; 0 never pings. */
+  pingAfterMs: number;
+  /** How long the closing handshake may take before the connection is closed regardless. */
+  closeTimeoutMs: number;
+  /** The negotiated permessage-deflate, or null. */
+  deflate: DeflateParams | null;
+  /** Messages shorter than this many bytes are sent uncompressed. */
+  compressThreshold: number;
+}
+
+export interface SessionEvents {
+  message(data: Message): void;
+  error(message: string): void;
+  /** Once, when the TCP connection is done with. */
+  closed(code: number, reason: string, wasClean: boolean): void;
+}
+
+export const OPEN = 1;
+export const CLOSING = 2;
+export const CLOSED = 3;
+
+/** A send waiting its turn behind an async one (compression, a Blob's bytes). */
+interface Outgoing {
+  opcode: number;
+  data: Uint8Array | Blob;
+  appBytes: number;
+}
+
+/** A partial frame's buffer is dropped, rather than kept for the next, above this size. */
+const KEEP_BUFFER_MAX = 64 * 1024;
+const EMPTY = new Uint8Array(0);
+const textEncoder = new TextEncoder();
+
+export class Session {
+  state = OPEN;
+  readonly #channel: ByteChannel;
+  readonly #options: SessionOptions;
+  readonly #events: SessionEvents;
+  readonly #writer: FrameWriter;
+  readonly #assembler: MessageAssembler;
+  readonly #rules: { masked: boolean; rsv1: boolean; maxPayload: number };
+  #deflater: MessageDeflater | null = null;
+  #inflater: MessageInflater | null = null;
+  #pending: (Outgoing | Uint8Array)[] = [];
+  #pendingBytes = 0;
+  #pumping = false;
+  #closeSent = false;
+  #failed: Failure | null = null;
+  /** Bytes still to drop of a frame skipped after a failure. */
+  #discard = 0;
+  #buffer: Uint8Array | null = null;
+  #buffered = 0;
+  #needed = 0;
+  #heard = true;
+  #pingSent = false;
+  #stopPings: (() => void) | null = null;
+  #stopCloseTimer: (() => void) | null = null;
+
+  constructor(channel: ByteChannel, options: SessionOptions, events: SessionEvents) {
+    this.#channel = channel;
+    this.#options = options;
+    this.#events = events;
+    this.#writer = new FrameWriter(channel, () => this.#peerEnded());
+    this.#assembler = new MessageAssembler(options.maxMessageBytes);
+    this.#rules = { masked: true, rsv1: options.deflate !== null, maxPayload: 0 };
+  }
+
+  /** Starts reading, the idle pings, and listening for the server's shutdown. */
+  start(): void {
+    this.#channel.onShutdown = () => this.close(CLOSE_GOING_AWAY, "");
+    if (this.#options.pingAfterMs > 0) {
+      this.#stopPings = repeatEvery(this.#options.pingAfterMs, () => this.#idleTick());
+    }
+    this.#readLoop().catch((error) => {
+      console.error("sockserve: WebSocket read loop failed:", error);
+      this.#finish(CLOSE_ABNORMAL, "", false);
+    });
+  }
+
+  get bufferedAmount(): number {
+    return this.#writer.bufferedAmount + this.#pendingBytes;
+  }
+
+  /** Sends a text message (`send` checked the state). */
+  sendText(text: string): void {
+    if (this.#deflater === null && this.#options.deflate === null && this.#pending.length === 0) {
+      const frame = encodeTextFrame(text);
+      this.#writer.push(frame, frame.length - frameHeaderSize(frame));
+      return;
+    }
+    const bytes = textEncoder.encode(text);
+    this.#send({ opcode: OP_TEXT, data: bytes, appBytes: bytes.length });
+  }
+
+  /** Sends a binary message; `bytes` is the caller's and is copied now or framed now. */
+  sendBinary(bytes: Uint8Array): void {
+    if (this.#pending.length === 0 && !this.#compresses(bytes.length)) {
+      this.#writer.push(encodeFrame(OP_BINARY, bytes), bytes.length);
+      return;
+    }
+    this.#send({ opcode: OP_BINARY, data: bytes.slice(), appBytes: bytes.length });
+  }
+
+  sendBlob(blob: Blob): void {
+    this.#send({ opcode: OP_BINARY, data: blob, appBytes: blob.size });
+  }
+
+  /** Starts the closing handshake with `code` (none: an empty close frame). */
+  close(code: number | undefined, reason: string): void {
+    if (this.state !== OPEN) return;
+    this.state = CLOSING;
+    this.#closeSent = true;
+    const frame = encodeFrame(OP_CLOSE, closePayload(code, reason));
+    if (this.#pending.length > 0) this.#pending.push(frame);
+    else this.#writer.push(frame);
+    this.#startCloseTimer(CLOSE_ABNORMAL, "");
+  }
+
+  #compresses(length: number): boolean {
+    return this.#options.deflate !== null && length >= this.#options.compressThreshold;
+  }
+
+  #send(item: Outgoing): void {
+    const compressed = item.data instanceof Uint8Array && this.#compresses(item.data.length);
+    if (this.#pending.length === 0 && item.data instanceof Uint8Array && !compressed) {
+      this.#writer.push(encodeFrame(item.opcode, item.data), item.appBytes);
+      return;
+    }
+    this.#pending.push(item);
+    this.#pendingBytes += item.appBytes;
+    if (!this.#pumping) {
+      this.#pumping = true;
+      this.#pump().catch((error) => {
+        if (this.state !== CLOSED) console.error("sockserve: WebSocket send failed:", error);
+        this.#finish(CLOSE_ABNORMAL, "", false);
+      });
+    }
+  }
+
+  /** Frames the queued sends in order, awaiting each compression or Blob read. */
+  async #pump(): Promise<void> {
+    while (this.#pending.length > 0 && this.state !== CLOSED) {
+      const item = this.#pending[0];
+      if (item instanceof Uint8Array) {
+        this.#pending.shift();
+        this.#writer.push(item);
+        continue;
+      }
+      let data = item.data instanceof Blob
+        ? new Uint8Array(await item.data.arrayBuffer())
+        : item.data;
+      let rsv1 = false;
+      if (this.#compresses(data.length)) {
+        this.#deflater ??= new MessageDeflater(this.#options.deflate!);
+        data = await this.#deflater.compress(data);
+        rsv1 = true;
+      }
+      if (this.#pending[0] !== item) return; // dropped while waiting: the connection is closing
+      this.#pending.shift();
+      this.#pendingBytes -= item.appBytes;
+      this.#writer.push(encodeFrame(item.opcode, data, { rsv1 }), item.appBytes);
+    }
+    this.#pumping = false;
+  }
+
+  #dropPending(): void {
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#pumping = false;
+  }
+
+  async #readLoop(): Promise<void> {
+    while (this.state !== CLOSED) {
+      let chunk: Uint8Array | null;
+      try {
+        chunk = await this.#channel.read();
+      } catch {
+        chunk = null; // a reset reads as the end
+      }
+      if (this.state === CLOSED) return;
+      if (chunk === null) return this.#peerEnded();
+      this.#heard = true;
+      const waiting = this.#receive(chunk);
+      if (waiting !== undefined) await waiting;
+    }
+  }
+
+  /** Parses what `chunk` completes; a promise while a compressed fragment is inflated. */
+  #receive(chunk: Uint8Array): Promise<void> | undefined {
+    if (this.#discard > 0) {
+      const dropped = Math.min(this.#discard, chunk.length);
+      this.#discard -= dropped;
+      chunk = chunk.subarray(dropped);
+    }
+    if (this.#buffered === 0) return this.#parse(chunk, 0, chunk.length);
+    const length = this.#buffered + chunk.length;
+    let buffer = this.#buffer!;
+    if (buffer.length < length) {
+      buffer = new Uint8Array(Math.max(length, this.#needed));
+      buffer.set(this.#buffer!.subarray(0, this.#buffered));
+      this.#buffer = buffer;
+    }
+    buffer.set(chunk, this.#buffered);
+    this.#buffered = 0;
+    return this.#parse(buffer, 0, length);
+  }
+
+  #parse(bytes: Uint8Array, start: number, end: number): Promise<void> | undefined {
+    while (start < end && this.state !== CLOSED) {
+      if (this.#failed !== null) return void this.#skip(bytes, start, end);
+      this.#rules.maxPayload = this.#assembler.remaining;
+      const parsed = parseFrame(bytes, start, end, this.#rules);
+      if (parsed.kind === "incomplete") return void this.#keep(bytes, start, end, parsed.needed);
+      if (parsed.kind === "error") {
+        this.#fail(failure(parsed.code, parsed.reason));
+        continue;
+      }
+      start += parsed.consumed;
+      const waiting = this.#onFrame(parsed.frame);
+      if (waiting !== undefined) return waiting.then(() => this.#parse(bytes, start, end));
+    }
+    this.#buffered = 0;
+    if (this.#buffer !== null && this.#buffer.length > KEEP_BUFFER_MAX) this.#buffer = null;
+  }
+
+  /** Keeps the partial frame at `bytes[start..end)` for the next read. */
+  #keep(bytes: Uint8Array, start: number, end: number, needed: number): void {
+    const length = end - start;
+    if (bytes === this.#buffer) {
+      bytes.copyWithin(0, start, end);
+    } else {
+      if (this.#buffer === null || this.#buffer.length < length) {
+        this.#buffer = new Uint8Array(Math.max(needed, length, 4096));
+      }
+      this.#buffer.set(bytes.subarray(start, end));
+    }
+    this.#buffered = length;
+    this.#needed = needed;
+  }
+
+  /** After a failure: skips frames without judging them, until the peer's close frame. */
+  #skip(bytes: Uint8Array, start: number, end: number): void {
+    while (start < end) {
+      const extent = frameExtent(bytes, start, end);
+      if (extent.kind === "incomplete") {
+        if (extent.opcode === OP_CLOSE || extent.opcode === -1) {
+          return this.#keep(bytes, start, end, extent.needed);
+        }
+        this.#discard = start + extent.needed - end; // a data frame's rest is dropped unbuffered
+        break;
+      }
+      if (extent.opcode === OP_CLOSE) {
+        return this.#finish(this.#failed!.code, this.#failed!.reason, false);
+      }
+      start += extent.consumed;
+    }
+    this.#buffered = 0;
+  }
+
+  #onFrame(frame: Frame): Promise<void> | undefined {
+    switch (frame.opcode) {
+      case OP_PING:
+        if (!this.#closeSent) this.#writer.push(encodeFrame(OP_PONG, frame.payload));
+        return;
+      case OP_PONG:
+        this.#pingSent = false;
+        return;
+      case OP_CLOSE: {
+        const close = parseClosePayload(frame.payload);
+        if (close.kind === "failure") this.#fail(close);
+        else this.#closeReceived(close.code, close.reason);
+        return;
+      }
+    }
+    if (this.#closeSent) return; // data after our close frame is dropped (RFC 6455 §1.4)
+    const started = this.#assembler.begin(frame);
+    if (started.kind === "failure") return void this.#fail(started);
+    if (started.compressed) return this.#inflate(frame);
+    this.#deliver(this.#assembler.append(frame.payload, frame.fin));
+  }
+
+  async #inflate(frame: Frame): Promise<void> {
+    this.#inflater ??= new MessageInflater();
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.#inflater.inflate(frame.payload, frame.fin, this.#assembler.remaining);
+    } catch (error) {
+      if (error instanceof InflateLimitError) this.#fail(failure(CLOSE_TOO_BIG, error.message));
+      else this.#fail(failure(CLOSE_INVALID_DATA, `compressed message does not inflate`));
+      return;
+    }
+    if (!this.#closeSent) this.#deliver(this.#assembler.append(bytes, frame.fin));
+  }
+
+  #deliver(result: Message | Failure | null): void {
+    if (result === null) return;
+    if (typeof result === "string" || result instanceof ArrayBuffer) this.#events.message(result);
+    else this.#fail(result);
+  }
+
+  #closeReceived(code: number, reason: string): void {
+    if (this.#closeSent) {
+      const failed = this.#failed;
+      if (failed !== null) return this.#finish(failed.code, failed.reason, false);
+      return this.#finish(code, reason, true);
+    }
+    this.state = CLOSING;
+    this.#closeSent = true;
+    this.#dropPending();
+    this.#writer.push(
+      encodeFrame(OP_CLOSE, closePayload(code === CLOSE_NO_STATUS ? undefined : code)),
+    );
+    this.#startCloseTimer(code, reason);
+    this.#writer.idle().then(() => this.#finish(code, reason, true));
+  }
+
+  /** Fails the connection (RFC 6455 §7.1.7) with `failure`'s code. */
+  #fail(cause: Failure): void {
+    if (this.state === CLOSED) return;
+    if (this.#closeSent) return this.#finish(cause.code, cause.reason, false);
+    this.#failed = cause;
+    this.state = CLOSING;
+    this.#closeSent = true;
+    this.#dropPending();
+    this.#events.error(cause.reason);
+    this.#writer.push(
+      encodeFrame(OP_CLOSE, closePayload(cause.code, truncateReason(cause.reason))),
+    );
+    this.#startCloseTimer(cause.code, cause.reason);
+  }
+
+  /** The peer ended the connection (or a read or write failed) with no closing handshake done. */
+  #peerEnded(): void {
+    if (this.state === CLOSED) return;
+    if (this.#failed !== null) return this.#finish(this.#failed.code, this.#failed.reason, false);
+    if (!this.#closeSent) this.#events.error("the connection ended without a close frame");
+    this.#finish(CLOSE_ABNORMAL, "", false);
+  }
+
+  #idleTick(): void {
+    if (this.state !== OPEN) return;
+    if (this.#heard) {
+      this.#heard = false;
+      this.#pingSent = false;
+    } else if (!this.#pingSent) {
+      this.#pingSent = true;
+      this.#writer.push(encodeFrame(OP_PING, EMPTY));
+    } else {
+      const reason = "No response from ping frame.";
+      this.#fail(failure(CLOSE_GOING_AWAY, reason));
+      // The peer is gone: its close frame is not awaited, only the write of ours.
+      this.#writer.idle().then(() => this.#finish(CLOSE_GOING_AWAY, reason, false));
+    }
+  }
+
+  #startCloseTimer(code: number, reason: string): void {
+    this.#stopCloseTimer ??= runAfter(this.#options.closeTimeoutMs, () => {
+      this.#stopCloseTimer = null;
+      if (this.#failed !== null) this.#finish(this.#failed.code, this.#failed.reason, false);
+      else this.#finish(code === CLOSE_NO_STATUS ? CLOSE_ABNORMAL : code, reason, false);
+    });
+  }
+
+  /** Closes the connection and reports the close, once. */
+  #finish(code: number, reason: string, wasClean: boolean): void {
+    if (this.state === CLOSED) return;
+    this.state = CLOSED;
+    this.#stopPings?.();
+    this.#stopCloseTimer?.();
+    this.#stopCloseTimer = null;
+    this.#channel.onShutdown = null;
+    this.#dropPending();
+    this.#deflater?.close();
+    this.#inflater?.close();
+    this.#buffer = null;
+    this.#channel.close();
+    this.#events.closed(code, reason, wasClean);
+  }
+}
+
+/** A reason cut to the 123 bytes a close frame has room for (ours are ASCII). */
+function truncateReason(reason: string): string {
+  return reason.length <= 123 ? reason : reason.slice(0, 123);
+}
+
+/** The header length of an encoded (unmasked) frame. */
+function frameHeaderSize(frame: Uint8Array): number {
+  const length7 = frame[1] & 0x7f;
+  return length7 < 126 ? 2 : length7 === 126 ? 4 : 10;
+}
