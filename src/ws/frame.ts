@@ -94,7 +94,8 @@ export function parseFrame(
   const length7 = b1 & 0x7f;
   const lengthBytes = length7 === 126 ? 2 : length7 === 127 ? 8 : 0;
   const headerLength = 2 + lengthBytes + (masked ? 4 : 0);
-  if (available < headerLength) return { kind: "incomplete", needed: headerLength };
+  // The length is judged as soon as it is there, before the masking key.
+  if (available < 2 + lengthBytes) return { kind: "incomplete", needed: headerLength };
   let length = length7;
   if (length7 === 126) {
     length = (bytes[start + 2] << 8) | bytes[start + 3];
