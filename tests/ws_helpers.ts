@@ -172,14 +172,14 @@ export type ServerFrame = Frame | null;
 
 /** A client that writes raw bytes and reads the server's frames with frame.ts's parser. */
 export class RawClient {
-  readonly conn: Deno.Conn;
+  readonly conn: Deno.TcpConn;
   /** The 101's head, as text. */
   readonly head: string;
   #buffer: Uint8Array;
   #length: number;
   readonly #mask = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
 
-  private constructor(conn: Deno.Conn, head: string, rest: Uint8Array) {
+  private constructor(conn: Deno.TcpConn, head: string, rest: Uint8Array) {
     this.conn = conn;
     this.head = head;
     this.#buffer = new Uint8Array(Math.max(64 * 1024, rest.length));

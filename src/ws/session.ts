@@ -110,6 +110,8 @@ export class Session {
   #pingSent = false;
   #stopPings: (() => void) | null = null;
   #stopCloseTimer: (() => void) | null = null;
+  /** How the connection ends, once decided; the channel closes once queued frames are out. */
+  #outcome: { code: number; reason: string; wasClean: boolean } | null = null;
 
   constructor(channel: ByteChannel, options: SessionOptions, events: SessionEvents) {
     this.#channel = channel;
@@ -186,7 +188,7 @@ export class Session {
     if (!this.#pumping) {
       this.#pumping = true;
       this.#pump().catch((error) => {
-        if (this.state !== CLOSED) console.error("sockserve: WebSocket send failed:", error);
+        if (this.#outcome === null) console.error("sockserve: WebSocket send failed:", error);
         this.#finish(CLOSE_ABNORMAL, "", false);
       });
     }
@@ -194,7 +196,7 @@ export class Session {
 
   /** Frames the queued sends in order, awaiting each compression or Blob read. */
   async #pump(): Promise<void> {
-    while (this.#pending.length > 0 && this.state !== CLOSED) {
+    while (this.#pending.length > 0 && this.#outcome === null) {
       const item = this.#pending[0];
       if (item instanceof Uint8Array) {
         this.#pending.shift();
@@ -225,14 +227,14 @@ export class Session {
   }
 
   async #readLoop(): Promise<void> {
-    while (this.state !== CLOSED) {
+    while (this.#outcome === null) {
       let chunk: Uint8Array | null;
       try {
         chunk = await this.#channel.read();
       } catch {
         chunk = null; // a reset reads as the end
       }
-      if (this.state === CLOSED) return;
+      if (this.#outcome !== null) return;
       if (chunk === null) return this.#peerEnded();
       this.#heard = true;
       const waiting = this.#receive(chunk);
@@ -261,14 +263,14 @@ export class Session {
   }
 
   #parse(bytes: Uint8Array, start: number, end: number): Promise<void> | undefined {
-    while (start < end && this.state !== CLOSED) {
-      if (this.#failed !== null) return void this.#skip(bytes, start, end);
+    while (start < end && this.#outcome === null) {
+      if (this.#failed !== null) return void this.#skip(bytes, start, end, false);
       this.#rules.maxPayload = this.#assembler.remaining;
       const parsed = parseFrame(bytes, start, end, this.#rules);
       if (parsed.kind === "incomplete") return void this.#keep(bytes, start, end, parsed.needed);
       if (parsed.kind === "error") {
         this.#fail(failure(parsed.code, parsed.reason));
-        continue;
+        return void this.#skip(bytes, start, end, true); // from the offending frame on
       }
       start += parsed.consumed;
       const waiting = this.#onFrame(parsed.frame);
@@ -293,20 +295,25 @@ export class Session {
     this.#needed = needed;
   }
 
-  /** After a failure: skips frames without judging them, until the peer's close frame. */
-  #skip(bytes: Uint8Array, start: number, end: number): void {
-    while (start < end) {
+  /**
+   * After a failure: skips frames without judging them (the first being the offending one when
+   * `offending`), until the peer's close frame.
+   */
+  #skip(bytes: Uint8Array, start: number, end: number, offending: boolean): void {
+    while (start < end && this.#outcome === null) {
       const extent = frameExtent(bytes, start, end);
       if (extent.kind === "incomplete") {
-        if (extent.opcode === OP_CLOSE || extent.opcode === -1) {
+        if (!offending && (extent.opcode === OP_CLOSE || extent.opcode === -1)) {
           return this.#keep(bytes, start, end, extent.needed);
         }
-        this.#discard = start + extent.needed - end; // a data frame's rest is dropped unbuffered
+        this.#discard = start + extent.needed - end; // the rest is dropped, not buffered
         break;
       }
-      if (extent.opcode === OP_CLOSE) {
-        return this.#finish(this.#failed!.code, this.#failed!.reason, false);
+      if (extent.opcode === OP_CLOSE && !offending) {
+        const failed = this.#failed!;
+        return this.#finish(failed.code, failed.reason, false, true);
       }
+      offending = false;
       start += extent.consumed;
     }
     this.#buffered = 0;
@@ -356,8 +363,8 @@ export class Session {
   #closeReceived(code: number, reason: string): void {
     if (this.#closeSent) {
       const failed = this.#failed;
-      if (failed !== null) return this.#finish(failed.code, failed.reason, false);
-      return this.#finish(code, reason, true);
+      if (failed !== null) return this.#finish(failed.code, failed.reason, false, true);
+      return this.#finish(code, reason, true, true);
     }
     this.state = CLOSING;
     this.#closeSent = true;
@@ -365,14 +372,13 @@ export class Session {
     this.#writer.push(
       encodeFrame(OP_CLOSE, closePayload(code === CLOSE_NO_STATUS ? undefined : code)),
     );
-    this.#startCloseTimer(code, reason);
-    this.#writer.idle().then(() => this.#finish(code, reason, true));
+    this.#finish(code, reason, true, true);
   }
 
   /** Fails the connection (RFC 6455 §7.1.7) with `failure`'s code. */
   #fail(cause: Failure): void {
-    if (this.state === CLOSED) return;
-    if (this.#closeSent) return this.#finish(cause.code, cause.reason, false);
+    if (this.#outcome !== null) return;
+    if (this.#closeSent) return this.#finish(cause.code, cause.reason, false, true);
     this.#failed = cause;
     this.state = CLOSING;
     this.#closeSent = true;
@@ -386,7 +392,7 @@ export class Session {
 
   /** The peer ended the connection (or a read or write failed) with no closing handshake done. */
   #peerEnded(): void {
-    if (this.state === CLOSED) return;
+    if (this.#outcome !== null) return;
     if (this.#failed !== null) return this.#finish(this.#failed.code, this.#failed.reason, false);
     if (!this.#closeSent) this.#events.error("the connection ended without a close frame");
     this.#finish(CLOSE_ABNORMAL, "", false);
@@ -404,32 +410,48 @@ export class Session {
       const reason = "No response from ping frame.";
       this.#fail(failure(CLOSE_GOING_AWAY, reason));
       // The peer is gone: its close frame is not awaited, only the write of ours.
-      this.#writer.idle().then(() => this.#finish(CLOSE_GOING_AWAY, reason, false));
+      this.#finish(CLOSE_GOING_AWAY, reason, false, true);
     }
   }
 
+  /** Bounds the closing handshake: when it runs out, the connection is closed as it stands. */
   #startCloseTimer(code: number, reason: string): void {
     this.#stopCloseTimer ??= runAfter(this.#options.closeTimeoutMs, () => {
       this.#stopCloseTimer = null;
-      if (this.#failed !== null) this.#finish(this.#failed.code, this.#failed.reason, false);
+      const failed = this.#failed;
+      if (failed !== null) this.#finish(failed.code, failed.reason, false);
       else this.#finish(code === CLOSE_NO_STATUS ? CLOSE_ABNORMAL : code, reason, false);
+      this.#release();
     });
   }
 
-  /** Closes the connection and reports the close, once. */
-  #finish(code: number, reason: string, wasClean: boolean): void {
-    if (this.state === CLOSED) return;
-    this.state = CLOSED;
+  /**
+   * Decides how the connection ends (the first decision stands) and closes it: at once, or with
+   * `flush` once the queued frames (our close frame) are written, within the close timer.
+   */
+  #finish(code: number, reason: string, wasClean: boolean, flush = false): void {
+    if (this.#outcome !== null) return;
+    this.#outcome = { code, reason, wasClean };
     this.#stopPings?.();
+    this.#dropPending();
+    if (!flush) return this.#release();
+    this.#startCloseTimer(code, reason);
+    this.#writer.idle().then(() => this.#release());
+  }
+
+  /** Closes the connection and reports the close, once. */
+  #release(): void {
+    const outcome = this.#outcome;
+    if (this.state === CLOSED || outcome === null) return;
+    this.state = CLOSED;
     this.#stopCloseTimer?.();
     this.#stopCloseTimer = null;
     this.#channel.onShutdown = null;
-    this.#dropPending();
     this.#deflater?.close();
     this.#inflater?.close();
     this.#buffer = null;
     this.#channel.close();
-    this.#events.closed(code, reason, wasClean);
+    this.#events.closed(outcome.code, outcome.reason, outcome.wasClean);
   }
 }
 
