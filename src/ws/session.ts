@@ -17,12 +17,7 @@
  */
 import type { ByteChannel } from "../conn/upgrade.ts";
 import { repeatEvery, runAfter } from "../timer.ts";
-import {
-  type DeflateParams,
-  InflateLimitError,
-  MessageDeflater,
-  MessageInflater,
-} from "./deflate.ts";
+import { type DeflateParams, InflateLimitError, MessageInflater } from "./deflate.ts";
 import {
   CLOSE_ABNORMAL,
   CLOSE_GOING_AWAY,
@@ -31,14 +26,11 @@ import {
   CLOSE_TOO_BIG,
   closePayload,
   encodeFrame,
-  encodeTextFrame,
   type Frame,
   frameExtent,
-  OP_BINARY,
   OP_CLOSE,
   OP_PING,
   OP_PONG,
-  OP_TEXT,
   parseFrame,
 } from "./frame.ts";
 import {
@@ -48,6 +40,7 @@ import {
   MessageAssembler,
   parseClosePayload,
 } from "./message.ts";
+import { Outbox } from "./outbox.ts";
 import { FrameWriter } from "./writer.ts";
 
 export interface SessionOptions {
@@ -74,17 +67,9 @@ export const OPEN = 1;
 export const CLOSING = 2;
 export const CLOSED = 3;
 
-/** A send waiting its turn behind an async one (compression, a Blob's bytes). */
-interface Outgoing {
-  opcode: number;
-  data: Uint8Array | Blob;
-  appBytes: number;
-}
-
 /** A partial frame's buffer is dropped, rather than kept for the next, above this size. */
 const KEEP_BUFFER_MAX = 64 * 1024;
 const EMPTY = new Uint8Array(0);
-const textEncoder = new TextEncoder();
 
 export class Session {
   state = OPEN;
@@ -94,11 +79,8 @@ export class Session {
   readonly #writer: FrameWriter;
   readonly #assembler: MessageAssembler;
   readonly #rules: { masked: boolean; rsv1: boolean; maxPayload: number };
-  #deflater: MessageDeflater | null = null;
+  readonly #outbox: Outbox;
   #inflater: MessageInflater | null = null;
-  #pending: (Outgoing | Uint8Array)[] = [];
-  #pendingBytes = 0;
-  #pumping = false;
   #closeSent = false;
   #failed: Failure | null = null;
   /** Bytes still to drop of a frame skipped after a failure. */
@@ -118,6 +100,10 @@ export class Session {
     this.#options = options;
     this.#events = events;
     this.#writer = new FrameWriter(channel, () => this.#peerEnded());
+    this.#outbox = new Outbox(this.#writer, options.deflate, options.compressThreshold, (error) => {
+      console.error("sockserve: WebSocket send failed:", error);
+      this.#finish(CLOSE_ABNORMAL, "", false);
+    });
     this.#assembler = new MessageAssembler(options.maxMessageBytes);
     this.#rules = { masked: true, rsv1: options.deflate !== null, maxPayload: 0 };
   }
@@ -135,31 +121,21 @@ export class Session {
   }
 
   get bufferedAmount(): number {
-    return this.#writer.bufferedAmount + this.#pendingBytes;
+    return this.#outbox.bufferedAmount;
   }
 
   /** Sends a text message (`send` checked the state). */
   sendText(text: string): void {
-    if (this.#deflater === null && this.#options.deflate === null && this.#pending.length === 0) {
-      const frame = encodeTextFrame(text);
-      this.#writer.push(frame, frame.length - frameHeaderSize(frame));
-      return;
-    }
-    const bytes = textEncoder.encode(text);
-    this.#send({ opcode: OP_TEXT, data: bytes, appBytes: bytes.length });
+    this.#outbox.text(text);
   }
 
-  /** Sends a binary message; `bytes` is the caller's and is copied now or framed now. */
+  /** Sends a binary message; `bytes` is the caller's and is framed or copied now. */
   sendBinary(bytes: Uint8Array): void {
-    if (this.#pending.length === 0 && !this.#compresses(bytes.length)) {
-      this.#writer.push(encodeFrame(OP_BINARY, bytes), bytes.length);
-      return;
-    }
-    this.#send({ opcode: OP_BINARY, data: bytes.slice(), appBytes: bytes.length });
+    this.#outbox.binary(bytes);
   }
 
   sendBlob(blob: Blob): void {
-    this.#send({ opcode: OP_BINARY, data: blob, appBytes: blob.size });
+    this.#outbox.blob(blob);
   }
 
   /** Starts the closing handshake with `code` (none: an empty close frame). */
@@ -167,63 +143,8 @@ export class Session {
     if (this.state !== OPEN) return;
     this.state = CLOSING;
     this.#closeSent = true;
-    const frame = encodeFrame(OP_CLOSE, closePayload(code, reason));
-    if (this.#pending.length > 0) this.#pending.push(frame);
-    else this.#writer.push(frame);
+    this.#outbox.frame(encodeFrame(OP_CLOSE, closePayload(code, reason)));
     this.#startCloseTimer(CLOSE_ABNORMAL, "");
-  }
-
-  #compresses(length: number): boolean {
-    return this.#options.deflate !== null && length >= this.#options.compressThreshold;
-  }
-
-  #send(item: Outgoing): void {
-    const compressed = item.data instanceof Uint8Array && this.#compresses(item.data.length);
-    if (this.#pending.length === 0 && item.data instanceof Uint8Array && !compressed) {
-      this.#writer.push(encodeFrame(item.opcode, item.data), item.appBytes);
-      return;
-    }
-    this.#pending.push(item);
-    this.#pendingBytes += item.appBytes;
-    if (!this.#pumping) {
-      this.#pumping = true;
-      this.#pump().catch((error) => {
-        if (this.#outcome === null) console.error("sockserve: WebSocket send failed:", error);
-        this.#finish(CLOSE_ABNORMAL, "", false);
-      });
-    }
-  }
-
-  /** Frames the queued sends in order, awaiting each compression or Blob read. */
-  async #pump(): Promise<void> {
-    while (this.#pending.length > 0 && this.#outcome === null) {
-      const item = this.#pending[0];
-      if (item instanceof Uint8Array) {
-        this.#pending.shift();
-        this.#writer.push(item);
-        continue;
-      }
-      let data = item.data instanceof Blob
-        ? new Uint8Array(await item.data.arrayBuffer())
-        : item.data;
-      let rsv1 = false;
-      if (this.#compresses(data.length)) {
-        this.#deflater ??= new MessageDeflater(this.#options.deflate!);
-        data = await this.#deflater.compress(data);
-        rsv1 = true;
-      }
-      if (this.#pending[0] !== item) return; // dropped while waiting: the connection is closing
-      this.#pending.shift();
-      this.#pendingBytes -= item.appBytes;
-      this.#writer.push(encodeFrame(item.opcode, data, { rsv1 }), item.appBytes);
-    }
-    this.#pumping = false;
-  }
-
-  #dropPending(): void {
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    this.#pumping = false;
   }
 
   async #readLoop(): Promise<void> {
@@ -368,7 +289,7 @@ export class Session {
     }
     this.state = CLOSING;
     this.#closeSent = true;
-    this.#dropPending();
+    this.#outbox.close();
     this.#writer.push(
       encodeFrame(OP_CLOSE, closePayload(code === CLOSE_NO_STATUS ? undefined : code)),
     );
@@ -382,7 +303,7 @@ export class Session {
     this.#failed = cause;
     this.state = CLOSING;
     this.#closeSent = true;
-    this.#dropPending();
+    this.#outbox.close();
     this.#events.error(cause.reason);
     this.#writer.push(
       encodeFrame(OP_CLOSE, closePayload(cause.code, truncateReason(cause.reason))),
@@ -433,7 +354,7 @@ export class Session {
     if (this.#outcome !== null) return;
     this.#outcome = { code, reason, wasClean };
     this.#stopPings?.();
-    this.#dropPending();
+    this.#outbox.close();
     if (!flush) return this.#release();
     this.#startCloseTimer(code, reason);
     this.#writer.idle().then(() => this.#release());
@@ -447,7 +368,6 @@ export class Session {
     this.#stopCloseTimer?.();
     this.#stopCloseTimer = null;
     this.#channel.onShutdown = null;
-    this.#deflater?.close();
     this.#inflater?.close();
     this.#buffer = null;
     this.#channel.close();
@@ -458,10 +378,4 @@ export class Session {
 /** A reason cut to the 123 bytes a close frame has room for (ours are ASCII). */
 function truncateReason(reason: string): string {
   return reason.length <= 123 ? reason : reason.slice(0, 123);
-}
-
-/** The header length of an encoded (unmasked) frame. */
-function frameHeaderSize(frame: Uint8Array): number {
-  const length7 = frame[1] & 0x7f;
-  return length7 < 126 ? 2 : length7 === 126 ? 4 : 10;
 }
