@@ -69,6 +69,8 @@ export const CLOSED = 3;
 
 /** A partial frame's buffer is dropped, rather than kept for the next, above this size. */
 const KEEP_BUFFER_MAX = 64 * 1024;
+/** The smallest partial-frame buffer. */
+const MIN_BUFFER_BYTES = 4096;
 const EMPTY = new Uint8Array(0);
 
 export class Session {
@@ -172,12 +174,7 @@ export class Session {
     }
     if (this.#buffered === 0) return this.#parse(chunk, 0, chunk.length);
     const length = this.#buffered + chunk.length;
-    let buffer = this.#buffer!;
-    if (buffer.length < length) {
-      buffer = new Uint8Array(Math.max(length, this.#needed));
-      buffer.set(this.#buffer!.subarray(0, this.#buffered));
-      this.#buffer = buffer;
-    }
+    const buffer = this.#room(length, this.#buffered);
     buffer.set(chunk, this.#buffered);
     this.#buffered = 0;
     return this.#parse(buffer, 0, length);
@@ -203,17 +200,25 @@ export class Session {
 
   /** Keeps the partial frame at `bytes[start..end)` for the next read. */
   #keep(bytes: Uint8Array, start: number, end: number, needed: number): void {
-    const length = end - start;
-    if (bytes === this.#buffer) {
-      bytes.copyWithin(0, start, end);
-    } else {
-      if (this.#buffer === null || this.#buffer.length < length) {
-        this.#buffer = new Uint8Array(Math.max(needed, length, 4096));
-      }
-      this.#buffer.set(bytes.subarray(start, end));
-    }
-    this.#buffered = length;
     this.#needed = needed;
+    if (bytes === this.#buffer) bytes.copyWithin(0, start, end);
+    else this.#room(end - start, 0).set(bytes.subarray(start, end));
+    this.#buffered = end - start;
+  }
+
+  /**
+   * The partial-frame buffer with room for `length` bytes, its first `keep` kept. It grows by
+   * doubling toward the frame's announced size, so a peer that announces a large frame and sends
+   * it slowly holds about what it sent, not what it announced.
+   */
+  #room(length: number, keep: number): Uint8Array {
+    const current = this.#buffer;
+    if (current !== null && current.length >= length) return current;
+    const doubled = Math.max(length, (current?.length ?? 0) * 2, MIN_BUFFER_BYTES);
+    const grown = new Uint8Array(Math.min(doubled, Math.max(this.#needed, length)));
+    if (current !== null && keep > 0) grown.set(current.subarray(0, keep));
+    this.#buffer = grown;
+    return grown;
   }
 
   /**
