@@ -49,7 +49,7 @@ export class FrameWriter {
     this.#buffered += appBytes;
     if (!this.#writing) {
       this.#writing = true;
-      queueMicrotask(() => this.#drain());
+      queueMicrotask(() => void this.#drain().catch((error) => this.#fail(error)));
     }
   }
 
@@ -113,6 +113,7 @@ export class FrameWriter {
   }
 
   #fail(error: unknown): void {
+    if (this.#failed) return;
     this.#failed = true;
     this.#frames = [];
     this.#counts = [];
