@@ -52,9 +52,19 @@ export class ConnChannel implements ByteChannel {
     }
   }
 
+  /**
+   * Closes the connection. The write side is shut first: on Deno 2.8, `close()` with a read
+   * pending neither ends the read nor closes the socket, and the peer's end of file (after our
+   * FIN) is what ends both there.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    try {
+      this.#conn.closeWrite();
+    } catch {
+      // the peer is gone already
+    }
     this.#conn.close();
     this.#resolveClosed();
   }
