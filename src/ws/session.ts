@@ -146,7 +146,7 @@ export class Session {
     this.state = CLOSING;
     this.#closeSent = true;
     this.#outbox.frame(encodeFrame(OP_CLOSE, closePayload(code, reason)));
-    this.#startCloseTimer(CLOSE_ABNORMAL, "");
+    this.#startCloseTimer();
   }
 
   async #readLoop(): Promise<void> {
@@ -313,7 +313,7 @@ export class Session {
     this.#writer.push(
       encodeFrame(OP_CLOSE, closePayload(cause.code, truncateReason(cause.reason))),
     );
-    this.#startCloseTimer(cause.code, cause.reason);
+    this.#startCloseTimer();
   }
 
   /** The peer ended the connection (or a read or write failed) with no closing handshake done. */
@@ -340,13 +340,17 @@ export class Session {
     }
   }
 
-  /** Bounds the closing handshake: when it runs out, the connection is closed as it stands. */
-  #startCloseTimer(code: number, reason: string): void {
+  /**
+   * Bounds the closing handshake: when it runs out, the connection is closed as it stands. An
+   * outcome decided already stands; else a failed connection keeps its code and an unanswered
+   * close() is abnormal (1006).
+   */
+  #startCloseTimer(): void {
     this.#stopCloseTimer ??= runAfter(this.#options.closeTimeoutMs, () => {
       this.#stopCloseTimer = null;
       const failed = this.#failed;
       if (failed !== null) this.#finish(failed.code, failed.reason, false);
-      else this.#finish(code === CLOSE_NO_STATUS ? CLOSE_ABNORMAL : code, reason, false);
+      else this.#finish(CLOSE_ABNORMAL, "", false);
       this.#release();
     });
   }
@@ -361,7 +365,7 @@ export class Session {
     this.#stopPings?.();
     this.#outbox.close();
     if (!flush) return this.#release();
-    this.#startCloseTimer(code, reason);
+    this.#startCloseTimer();
     this.#writer.idle().then(() => this.#release());
   }
 
