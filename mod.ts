@@ -42,3 +42,12 @@ export { parseProxyHeader } from "./src/balancer/proxy_protocol.ts";
 export type { ProxyHeader, ProxyParseResult } from "./src/balancer/proxy_protocol.ts";
 export { serveWorkers } from "./src/workers/pool.ts";
 export type { ServeWorkersOptions, WorkerPool } from "./src/workers/pool.ts";
+export {
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_COMPRESS_THRESHOLD,
+  DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  upgradeWebSocket,
+} from "./src/ws/upgrade_websocket.ts";
+export type { UpgradeWebSocketOptions, WebSocketUpgrade } from "./src/ws/upgrade_websocket.ts";
+export type { ServerWebSocket } from "./src/ws/socket.ts";

@@ -16,7 +16,7 @@
  *   read the close frame.
  */
 import type { ByteChannel } from "../conn/upgrade.ts";
-import { repeatEvery, runAfter } from "../timer.ts";
+import { repeatEvery, runAfter } from "../deno/timer.ts";
 import { type DeflateParams, InflateLimitError, MessageInflater } from "./deflate.ts";
 import {
   CLOSE_ABNORMAL,

@@ -15,7 +15,7 @@
  * connection (`attachChannel`); the protocol itself runs in session.ts.
  */
 import type { ByteChannel } from "../conn/upgrade.ts";
-import { runAfter } from "../timer.ts";
+import { runAfter } from "../deno/timer.ts";
 import { CLOSE_ABNORMAL } from "./frame.ts";
 import { isValidCloseCode, type Message } from "./message.ts";
 import { CLOSED, CLOSING, OPEN, Session, type SessionOptions } from "./session.ts";

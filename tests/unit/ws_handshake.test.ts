@@ -2,15 +2,15 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import zlib from "node:zlib";
-import { takeUpgrade } from "../src/conn/upgrade.ts";
+import { takeUpgrade } from "../../src/conn/upgrade.ts";
 import {
   InflateLimitError,
   MessageDeflater,
   MessageInflater,
   negotiateDeflate,
-} from "../src/ws/deflate.ts";
-import { acceptKey, checkHandshake, sha1 } from "../src/ws/handshake.ts";
-import { upgradeWebSocket } from "../src/ws/upgrade_websocket.ts";
+} from "../../src/ws/deflate.ts";
+import { acceptKey, checkHandshake, sha1 } from "../../src/ws/handshake.ts";
+import { upgradeWebSocket } from "../../src/ws/upgrade_websocket.ts";
 
 Deno.test("acceptKey answers RFC 6455's sample key with RFC 6455's answer", () => {
   assert.equal(acceptKey("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");

@@ -16,7 +16,7 @@ import {
   OP_TEXT,
   parseFrame,
   unmask,
-} from "../src/ws/frame.ts";
+} from "../../src/ws/frame.ts";
 
 const SERVER: FrameRules = { masked: true, rsv1: false, maxPayload: 1 << 20 };
 const CLIENT: FrameRules = { masked: false, rsv1: false, maxPayload: 1 << 20 };

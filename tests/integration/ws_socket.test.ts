@@ -4,10 +4,10 @@
  * ping, the close timeout and the server's shutdown. A raw client reads the bytes on the wire.
  */
 import assert from "node:assert/strict";
-import { OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT } from "../src/ws/frame.ts";
-import type { ServerWebSocket } from "../src/ws/socket.ts";
-import { upgradeWebSocket, type UpgradeWebSocketOptions } from "../src/ws/upgrade_websocket.ts";
-import { closeOf, RawClient, startWsServer } from "./ws_helpers.ts";
+import { OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT } from "../../src/ws/frame.ts";
+import type { ServerWebSocket } from "../../src/ws/socket.ts";
+import { upgradeWebSocket, type UpgradeWebSocketOptions } from "../../src/ws/upgrade_websocket.ts";
+import { closeOf, RawClient, startWsServer } from "../ws_helpers.ts";
 
 /**
  * A server whose one socket `setup` wires; `socket` resolves once the handler ran, `opened` once

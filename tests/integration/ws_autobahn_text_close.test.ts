@@ -2,7 +2,7 @@
  * Autobahn cases 6 and 7 over a socket: UTF-8 handling (with Markus Kuhn's decoder test vectors,
  * as Autobahn's case6_x_x.py draws them) and close handling.
  */
-import { OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_TEXT } from "../src/ws/frame.ts";
+import { OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_TEXT } from "../../src/ws/frame.ts";
 import {
   type Case,
   chops,
@@ -11,7 +11,7 @@ import {
   frame,
   registerCases,
   text,
-} from "./ws_autobahn.ts";
+} from "../ws_autobahn.ts";
 
 const BYE = [clientClose(1000), { close: 1000 }];
 const hex = (s: string) =>

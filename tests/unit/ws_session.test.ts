@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import zlib from "node:zlib";
-import type { ByteChannel } from "../src/conn/upgrade.ts";
+import type { ByteChannel } from "../../src/conn/upgrade.ts";
 import {
   encodeFrame,
   OP_BINARY,
@@ -16,9 +16,9 @@ import {
   OP_PONG,
   OP_TEXT,
   parseFrame,
-} from "../src/ws/frame.ts";
-import type { Message } from "../src/ws/message.ts";
-import { Session } from "../src/ws/session.ts";
+} from "../../src/ws/frame.ts";
+import type { Message } from "../../src/ws/message.ts";
+import { Session } from "../../src/ws/session.ts";
 
 /** A channel that reads the given chunks (through one reused buffer, as a socket reader does). */
 class ScriptedChannel implements ByteChannel {

@@ -1,8 +1,8 @@
 /** Messages out of frames: continuation rules, UTF-8 across fragments, sizes, close payloads. */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type Frame, OP_BINARY, OP_CONTINUATION, OP_TEXT } from "../src/ws/frame.ts";
-import { isValidCloseCode, MessageAssembler, parseClosePayload } from "../src/ws/message.ts";
+import { type Frame, OP_BINARY, OP_CONTINUATION, OP_TEXT } from "../../src/ws/frame.ts";
+import { isValidCloseCode, MessageAssembler, parseClosePayload } from "../../src/ws/message.ts";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const hex = (s: string) =>

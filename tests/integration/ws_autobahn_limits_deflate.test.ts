@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
-import { MessageDeflater, MessageInflater } from "../src/ws/deflate.ts";
-import { OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_TEXT } from "../src/ws/frame.ts";
-import { upgradeWebSocket } from "../src/ws/upgrade_websocket.ts";
+import { MessageDeflater, MessageInflater } from "../../src/ws/deflate.ts";
+import { OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_TEXT } from "../../src/ws/frame.ts";
+import { upgradeWebSocket } from "../../src/ws/upgrade_websocket.ts";
 import {
   type Case,
   chops,
@@ -17,8 +17,8 @@ import {
   frame,
   registerCases,
   text,
-} from "./ws_autobahn.ts";
-import { closeOf, RawClient, startEchoServer } from "./ws_helpers.ts";
+} from "../ws_autobahn.ts";
+import { closeOf, RawClient, startEchoServer } from "../ws_helpers.ts";
 
 const BYE = [clientClose(1000), { close: 1000 }];
 const KiB = 1024;

@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import NodeWebSocket from "ws";
-import { upgradeWebSocket, type UpgradeWebSocketOptions } from "../src/ws/upgrade_websocket.ts";
-import { startEchoServer } from "./ws_helpers.ts";
+import { upgradeWebSocket, type UpgradeWebSocketOptions } from "../../src/ws/upgrade_websocket.ts";
+import { startEchoServer } from "../ws_helpers.ts";
 
 const KiB = 1024;
 

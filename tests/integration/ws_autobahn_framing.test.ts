@@ -10,7 +10,7 @@ import {
   OP_PING,
   OP_PONG,
   OP_TEXT,
-} from "../src/ws/frame.ts";
+} from "../../src/ws/frame.ts";
 import {
   type Case,
   chops,
@@ -19,7 +19,7 @@ import {
   frame,
   registerCases,
   text,
-} from "./ws_autobahn.ts";
+} from "../ws_autobahn.ts";
 
 const BYE = [clientClose(1000), { close: 1000 }];
 const PROTOCOL_ERROR = { close: 1002 };
