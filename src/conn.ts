@@ -11,7 +11,13 @@ import { HttpError } from "./errors.ts";
 import { Registry } from "./registry.ts";
 import { socketSource } from "./socket_source.ts";
 import { repeatEvery } from "./timer.ts";
-import { BufferedReader, BufferedWriter, GATHER_LIMIT_BYTES, type Matcher } from "./io.ts";
+import {
+  BufferedReader,
+  BufferedWriter,
+  type ByteSource,
+  GATHER_LIMIT_BYTES,
+  type Matcher,
+} from "./io.ts";
 import {
   fieldTokens,
   findHeadEnd,
@@ -106,7 +112,14 @@ export class Connection {
     this.conn = conn;
     this.info = info;
     this.#ctx = ctx;
-    this.#reader = new BufferedReader(socketSource(conn));
+    const source = socketSource(conn);
+    // Every read from the socket sends the answers queued so far first: whatever the reader is
+    // about to wait for (a head, a body the handler reads, a PROXY header), no answer that is
+    // ready waits with it. The serving loop flushes before its own waits; this catches the rest.
+    this.#reader = new BufferedReader({
+      read: (into) =>
+        this.#writer.pendingBytes === 0 ? source.read(into) : this.#flushThenRead(source, into),
+    });
     this.#writer = new BufferedWriter({ write: (bytes) => this.#timedWrite(bytes) });
     this.#noBody = new IncomingBody(this.#reader, NO_BODY, NO_BODY_LIMITS, null);
     // Answers are gathered into whole writes already; Nagle would only hold back the last piece
@@ -124,22 +137,26 @@ export class Connection {
       const limits = this.#ctx.limits;
       let first = true;
       while (!this.#draining) {
-        if (this.#reader.buffered === 0) {
+        const reader = this.#reader;
+        if (reader.buffered === 0 || reader.byteAt(0) === 0x0d && !this.#requestBuffered()) {
           // Idle: the answers queued so far leave, then the next request's first bytes are
           // awaited. A new connection waits `headersTimeout` for them, an idle one
-          // `keepAliveTimeout`. (Awaited here, in the loop's own frame: a function's frame and
-          // promise per request were a tenth of what a small request allocated.)
-          this.#phase = "idle";
+          // `keepAliveTimeout`; empty lines do not restart that wait. (Awaited here, in the
+          // loop's own frame: a function's frame and promise per request were a tenth of what a
+          // small request allocated.)
           await this.#writer.flush();
           if (this.#draining) break;
-          this.#arm(first ? limits.headersTimeout : limits.keepAliveTimeout, "idle");
-          const n = this.#reader.filled(await this.#reader.startRead());
-          this.#disarm();
+          this.#phase = "idle";
+          if (this.#armedFor !== "idle" || this.#deadline === Infinity) {
+            this.#arm(first ? limits.headersTimeout : limits.keepAliveTimeout, "idle");
+          }
+          const n = reader.filled(await reader.startRead());
           if (n === null) break;
+          if (reader.byteAt(0) === 0x0d && !this.#requestBuffered()) continue;
+          this.#disarm();
         }
         // Usually the whole head is buffered (in the read just made, or pipelined): parsed where
         // it is, without a promise or a view.
-        const reader = this.#reader;
         const end = this.#bufferedHeadEnd();
         let served: boolean | Promise<boolean>;
         if (end !== -1) {
@@ -149,7 +166,6 @@ export class Connection {
           served = this.#serveOne(reader.buffer, start, end);
         } else {
           const headBytes = await this.#readHead();
-          if (headBytes === ONLY_EMPTY_LINES) continue;
           first = false;
           if (headBytes === null) break;
           served = this.#serveOne(headBytes, 0, headBytes.length);
@@ -409,11 +425,30 @@ export class Connection {
   }
 
   /**
+   * Skips the empty lines before a request line (RFC 9112 §2.2: some clients send a CRLF after a
+   * request) and says whether a request's first bytes are buffered. A lone CR may be the start
+   * of one more empty line: it waits for the byte after it.
+   */
+  #requestBuffered(): boolean {
+    const reader = this.#reader;
+    for (;;) {
+      const first = reader.byteAt(0);
+      if (first === undefined) return false;
+      if (first !== 0x0d) return true;
+      const second = reader.byteAt(1);
+      if (second === undefined) return false;
+      // A CR without its LF is no empty line: the parser refuses it.
+      if (second !== 0x0a) return true;
+      reader.consume(2);
+    }
+  }
+
+  /**
    * Where a complete head already buffered ends (in the reader's buffer), or -1 when `#readHead`
    * must wait for the rest of it or decide: what it would find first, without its promise.
    */
   #bufferedHeadEnd(): number {
-    // Empty lines before a request line, and heads over the limits, are #readHead's to handle.
+    // A CR that starts no empty line, and heads over the limits, are #readHead's to refuse.
     if (this.#reader.byteAt(0) === 0x0d) return -1;
     try {
       return this.#reader.findBuffered(this.#matchHead, Infinity);
@@ -424,10 +459,11 @@ export class Connection {
 
   /**
    * Reads the rest of a head whose first bytes are buffered, within `headersTimeout` (a 408
-   * then). Returns null when the connection should end quietly, and `ONLY_EMPTY_LINES` when
-   * nothing but empty lines came (the loop then waits for the request as an idle connection).
+   * then). Returns null when the connection should end quietly.
    */
   async #readHead(): Promise<Uint8Array | null> {
+    // The answers queued so far leave first, under the write timeout, not the head's.
+    if (this.#writer.pendingBytes !== 0) await this.#writer.flush();
     this.#phase = "head";
     this.#arm(this.#ctx.limits.headersTimeout, "head");
     let result;
@@ -441,14 +477,7 @@ export class Connection {
     } finally {
       this.#disarm();
     }
-    if (result.status !== "found") return null;
-    // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request-line
-    // (some clients send an extra CRLF after a POST body).
-    let skip = 0;
-    const bytes = result.bytes;
-    while (bytes[skip] === 0x0d && bytes[skip + 1] === 0x0a) skip += 2;
-    if (skip === 0) return bytes;
-    return skip < bytes.length ? bytes.subarray(skip) : ONLY_EMPTY_LINES;
+    return result.status === "found" ? result.bytes : null;
   }
 
   /** Finds the end of the head, and refuses one that grows past the limits before it ends. */
@@ -671,6 +700,12 @@ export class Connection {
     this.#writer.queue(encodeError(minor, httpError, true));
   }
 
+  /** A read from `source` once the queued answers have left (see the constructor). */
+  async #flushThenRead(source: ByteSource, into: Uint8Array): Promise<number | null> {
+    await this.#writer.flush();
+    return await source.read(into);
+  }
+
   /**
    * One socket write under `writeTimeout`: a write waits only while the client does not read, so
    * a client that stops reading is let go of instead of holding its response forever. Each write
@@ -717,20 +752,27 @@ export class Connection {
     }
     if (now < this.#deadline) return;
     this.#deadline = Infinity;
-    if (this.#armedFor === "head") {
-      const bytes = encodeError(1, new HttpError(408, "request head not received in time"), true);
-      this.conn.write(bytes).catch(() => {}).finally(() => this.close());
-    } else {
+    if (this.#armedFor === "write") {
       this.close();
+      return;
     }
+    // Through the writer, after whatever it holds (a queued answer is never dropped): a 408 for a
+    // head under way, then the close. The writes are bounded by the write timeout (by the head's
+    // when there is none).
+    if (this.#armedFor === "head") {
+      this.#writer.queue(
+        encodeError(1, new HttpError(408, "request head not received in time"), true),
+      );
+    }
+    const limits = this.#ctx.limits;
+    this.#arm(limits.writeTimeout > 0 ? limits.writeTimeout : limits.headersTimeout, "write");
+    const close = () => this.close();
+    this.#writer.flush().then(close, close);
   }
 }
 
 /** The limits of `#noBody`, which never reads anything. */
 const NO_BODY_LIMITS = { maxBodyBytes: 0, maxExtensionBytes: 0, maxTrailerBytes: 0 };
-
-/** What `#readHead` returns when the "head" it found was empty lines only. */
-const ONLY_EMPTY_LINES = new Uint8Array(0);
 
 /**
  * What a connection's timeout was armed for: the next request (`idle`, also a body left to
