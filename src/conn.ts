@@ -9,7 +9,7 @@
  */
 import { HttpError } from "./errors.ts";
 import { Registry } from "./registry.ts";
-import { socketSource } from "./socket_source.ts";
+import { refReads, socketSource } from "./socket_source.ts";
 import { repeatEvery } from "./timer.ts";
 import {
   BufferedReader,
@@ -53,7 +53,12 @@ import {
   type ResponseFraming,
   statusHasNoBody,
 } from "./encode.ts";
-import type { Limits, ServeHandler, ServeHandlerInfo } from "./options.ts";
+import type { Limits, ServeHandler, Transport } from "./options.ts";
+import { RequestInfo } from "./handler/request_info.ts";
+import { abortRequest } from "./deno/request_signal.ts";
+import { takeUpgrade, type UpgradeClaim } from "./conn/upgrade.ts";
+import { ConnectionChannel } from "./conn/channel.ts";
+import { isPeerError } from "./conn/peer_errors.ts";
 import { describePeer, type ProxyPolicy, readProxyHeader } from "./proxy_conn.ts";
 
 /** What every connection of one listener shares. */
@@ -78,11 +83,19 @@ const CONTINUE = encoder.encode("HTTP/1.1 100 Continue\r\n\r\n");
 /** Bytes of a response body read ahead to learn its length before the head is written. */
 const READ_AHEAD_BYTES = 64 * 1024;
 
-type Phase = "idle" | "head" | "busy" | "closed";
+/** Where a connection is: between requests, in a head, serving one, handed over after a 101. */
+type Phase = "idle" | "head" | "busy" | "upgraded" | "closed";
+
+/** Who is at the other end of a connection. */
+export interface Peer {
+  /** The peer's address, or the client's that a PROXY protocol header gave. */
+  remoteAddr: Deno.Addr;
+  transport: Transport;
+}
 
 export class Connection {
   readonly conn: Deno.Conn;
-  readonly info: ServeHandlerInfo;
+  readonly peer: Peer;
   #ctx: ConnContext;
   #reader: BufferedReader;
   #writer: BufferedWriter;
@@ -105,33 +118,60 @@ export class Connection {
    * it), so one per connection serves them all.
    */
   #noBody: IncomingBody;
+  /** The info of the request being served (settled when its answer is out), or null. */
+  #info: RequestInfo | null = null;
+  /** The `Request` being served (its signal is aborted if the answer cannot be), or null. */
+  #request: Request | null = null;
+  /** The body of the request being served (or the last one). */
+  #body: IncomingBody;
+  /**
+   * The read the serving loop waits on between requests, or one started while a handler works
+   * on a request that has nothing more to read, so that a client that leaves is noticed (see
+   * `#watchPeer`): the loop's next wait is then on this one.
+   */
+  #pendingRead: Promise<number | null> | null = null;
+  #source: ByteSource;
+  /** False while the server is unref'd. */
+  #refed = true;
+  /** Set once the peer closed or reset the connection while a request was being answered. */
+  #peerGone = false;
+  /** The body stream being sent, while it is: cancelled when the peer leaves. */
+  #streaming: BodyReader | null = null;
+  /** The socket handed over after a 101, or null. */
+  #channel: ConnectionChannel | null = null;
   /** Requests whose handler was called on this connection. */
   requests = 0;
+  /** Whether the connection ended on an error of the engine's own (logged, and counted). */
+  failed = false;
 
-  constructor(conn: Deno.Conn, info: ServeHandlerInfo, ctx: ConnContext) {
+  constructor(conn: Deno.Conn, peer: Peer, ctx: ConnContext) {
     this.conn = conn;
-    this.info = info;
+    this.peer = peer;
     this.#ctx = ctx;
     const source = socketSource(conn);
+    this.#source = source;
     // Every read from the socket sends the answers queued so far first: whatever the reader is
     // about to wait for (a head, a body the handler reads, a PROXY header), no answer that is
     // ready waits with it. The serving loop flushes before its own waits; this catches the rest.
     this.#reader = new BufferedReader({
       read: (into) =>
-        this.#writer.pendingBytes === 0 ? source.read(into) : this.#flushThenRead(source, into),
+        this.#writer.pendingBytes === 0 && this.#refed
+          ? source.read(into)
+          : this.#readAfterFlush(into),
     });
     this.#writer = new BufferedWriter({ write: (bytes) => this.#timedWrite(bytes) });
     this.#noBody = new IncomingBody(this.#reader, NO_BODY, NO_BODY_LIMITS, null);
+    this.#body = this.#noBody;
     // Answers are gathered into whole writes already; Nagle would only hold back the last piece
     // of a streamed body (or a pipelined batch) waiting for an ACK.
-    if (info.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
+    if (peer.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
   }
 
   /** Serves requests until the peer leaves, an error closes the connection, or shutdown. */
   async serve(): Promise<void> {
     this.#deadlineSlot = this.#ctx.deadlines.add(this);
     try {
-      if (this.#ctx.proxyProtocol?.(this.info.remoteAddr) && !(await this.#readProxyHeader())) {
+      if (this.#ctx.proxyProtocol?.(this.peer.remoteAddr) && !(await this.#readProxyHeader())) {
         return;
       }
       const limits = this.#ctx.limits;
@@ -150,7 +190,9 @@ export class Connection {
           if (this.#armedFor !== "idle" || this.#deadline === Infinity) {
             this.#arm(first ? limits.headersTimeout : limits.keepAliveTimeout, "idle");
           }
-          const n = reader.filled(await reader.startRead());
+          const read = this.#pendingRead ??= reader.startRead();
+          const n = reader.filled(await read);
+          this.#pendingRead = null;
           if (n === null) break;
           if (reader.byteAt(0) === 0x0d && !this.#requestBuffered()) continue;
           this.#disarm();
@@ -173,9 +215,18 @@ export class Connection {
         if (!(served instanceof Promise ? await served : served)) break;
       }
       await this.#writer.flush();
-    } catch {
+      // After a 101 the socket is the new protocol's until it (or shutdown) closes it.
+      if (this.#channel !== null) await this.#channel.closed;
+    } catch (error) {
       // A reset, a timeout that closed the socket, a write to a peer that left: this connection
-      // ends here, and only this one.
+      // ends here, and only this one, quietly. Anything else is the engine's own failure.
+      if (this.#phase !== "closed" && !isPeerError(error)) {
+        this.failed = true;
+        console.error(
+          `sockserve: the connection with ${describePeer(this.peer.remoteAddr)} failed:`,
+          error,
+        );
+      }
     } finally {
       this.close();
       // The loop has settled every read and write it started: the buffers can serve others.
@@ -192,12 +243,21 @@ export class Connection {
     return this.#writer.bytesWritten;
   }
 
-  /** Starts a graceful close: an idle connection closes now, a busy one after its response. */
+  /**
+   * Starts a graceful close: an idle connection closes now, a busy one after its response, and
+   * the protocol of an upgraded one is told (it closes, or the grace period's end closes it).
+   */
   drain(): void {
+    if (this.#draining) return;
     this.#draining = true;
     if (this.#phase === "idle") this.close();
+    else if (this.#phase === "upgraded") this.#channel!.shutdown();
   }
 
+  /**
+   * Closes the socket now. A request still being answered fails: its `completed` rejects and its
+   * signal aborts.
+   */
   close(): void {
     if (this.#phase === "closed") return;
     this.#phase = "closed";
@@ -208,6 +268,8 @@ export class Connection {
     } catch {
       // already closed by the peer or by a timeout
     }
+    this.#endRequest(false);
+    this.#channel?.closedBySocket();
   }
 
   /**
@@ -219,10 +281,10 @@ export class Connection {
     const header = await readProxyHeader(this.#reader);
     this.#disarm();
     if (typeof header === "string") {
-      console.error(`sockserve: closing ${describePeer(this.info.remoteAddr)}: ${header}`);
+      console.error(`sockserve: closing ${describePeer(this.peer.remoteAddr)}: ${header}`);
       return false;
     }
-    if (header.source !== null) this.info.remoteAddr = header.source;
+    if (header.source !== null) this.peer.remoteAddr = header.source;
     return true;
   }
 
@@ -261,6 +323,8 @@ export class Connection {
       ? !connection.includes("close")
       : connection.includes("keep-alive");
 
+    const info = new RequestInfo(this.peer.remoteAddr, this.peer.transport);
+    this.#info = info;
     const body = framing.kind === "none" ? this.#noBody : new IncomingBody(
       this.#reader,
       framing,
@@ -271,19 +335,69 @@ export class Connection {
       },
       expectContinue ? () => this.#sendContinue() : null,
     );
+    this.#body = body;
 
     let answered: Response | Answer | Promise<Response | Answer>;
     try {
-      answered = this.#respond(head, framing, body);
+      answered = this.#respond(head, framing, body, info);
     } catch (error) {
       // A bad target or method, a malformed body, or a handler beyond saving: an error answer,
       // and the connection closes.
       this.#queueFail(error, head.minor);
       return false;
     }
-    return answered instanceof Promise
-      ? this.#answerLater(head, body, answered, keepAlive, expectContinue)
-      : this.#answer(head, body, answered, keepAlive, expectContinue);
+    if (!(answered instanceof Promise)) {
+      return this.#answer(head, body, answered, keepAlive, expectContinue);
+    }
+    this.#watchPeer();
+    return this.#answerLater(head, body, answered, keepAlive, expectContinue);
+  }
+
+  /**
+   * Starts the loop's next read now, while the handler works, when the request has nothing more
+   * to read (its body, if any, is in hand) and nothing is buffered: it is the read the loop makes
+   * next anyway, and a client that leaves meanwhile aborts the request's signal and the body
+   * being streamed to it, as under Deno.serve. (A half-close counts as leaving, as with hyper.)
+   */
+  #watchPeer(): void {
+    if (
+      this.#request === null || this.#body.state !== "done" || this.#pendingRead !== null ||
+      this.#reader.buffered !== 0
+    ) {
+      return;
+    }
+    const read = this.#reader.startRead();
+    this.#pendingRead = read;
+    read.then((n) => {
+      if (n === null || n === 0) this.#peerLeft();
+    }, () => this.#peerLeft());
+  }
+
+  /** The peer closed or reset the connection before the answer was out. */
+  #peerLeft(): void {
+    this.#peerGone = true;
+    if (this.#request !== null) abortRequest(this.#request);
+    this.#streaming?.cancel().catch(() => {});
+  }
+
+  /**
+   * Ends the request being served: its info's `completed` settles (once the answer's bytes have
+   * left, if a handler waits on it), and its signal aborts if the answer was not sent.
+   */
+  #endRequest(sent: boolean): void {
+    const info = this.#info;
+    if (info === null) return;
+    const request = this.#request;
+    this.#info = null;
+    this.#request = null;
+    if (!sent || this.#peerGone) {
+      if (request !== null) abortRequest(request);
+      info.settle(false);
+    } else if (info.awaited) {
+      this.#writer.flush().then(() => info.settle(true), () => info.settle(false));
+    } else {
+      info.settle(true);
+    }
   }
 
   /** `#answer` for a handler that answers in a promise (which may also fail, or time out). */
@@ -312,6 +426,9 @@ export class Connection {
     keepAlive: boolean,
     expectContinue: boolean,
   ): boolean | Promise<boolean> {
+    if (response.status === 101 && response instanceof ResponseClass) {
+      return this.#switchProtocols(head, body, response);
+    }
     // Decide the connection's fate before the head is written, so it can say `Connection: close`.
     if (this.#draining) keepAlive = false;
     if (
@@ -328,6 +445,67 @@ export class Connection {
       : this.#next(written, body, keepAlive);
   }
 
+  /**
+   * Answers with a 101 and hands the socket to the protocol that claimed the response
+   * (conn/upgrade.ts), once the request's body, if any, is read: the bytes after it are the new
+   * protocol's. A 101 nobody claimed (one from `Deno.upgradeWebSocket`) cannot be sent: 500.
+   */
+  async #switchProtocols(
+    head: RequestHead,
+    body: IncomingBody,
+    response: Response,
+  ): Promise<boolean> {
+    const claim = takeUpgrade(response);
+    response.body?.cancel().catch(() => {});
+    if (claim === undefined || head.minor === 0) {
+      console.error(
+        claim === undefined
+          ? "sockserve: a 101 response not made by sockserve's upgradeWebSocket()/upgrade() " +
+            "cannot be sent (Deno.upgradeWebSocket works only under Deno.serve)"
+          : "sockserve: a 101 response cannot answer an HTTP/1.0 request (RFC 9110 §7.8)",
+      );
+      this.#queueFail(new HttpError(500, "Internal Server Error"), head.minor);
+      return false;
+    }
+    if (body.state !== "done" && !(await this.#drain(body))) {
+      this.#queueFail(new HttpError(400, "the request body before the upgrade is unreadable"), 1);
+      return false;
+    }
+    let fields: EncodedFields;
+    try {
+      fields = encodeFields(response.headers);
+    } catch (error) {
+      this.#queueFail(error, head.minor);
+      return false;
+    }
+    // The handler's Connection field is the engine's to write (encode.ts): a 101 says "upgrade".
+    const switching = { ...fields, lines: `${fields.lines}connection: upgrade\r\n` };
+    if (!this.#queueHead(head, 101, response.statusText, switching, NO_FRAMING, true)) {
+      return false;
+    }
+    await this.#writer.flush();
+    this.#endRequest(true);
+    this.#hand(claim);
+    return false;
+  }
+
+  /** Hands the socket to `claim`; the serving loop then waits for the channel to close. */
+  #hand(claim: UpgradeClaim): void {
+    this.#phase = "upgraded";
+    const pending = this.#pendingRead;
+    this.#pendingRead = null;
+    const channel = new ConnectionChannel(this.#reader, this.#writer, () => this.close(), pending);
+    this.#channel = channel;
+    try {
+      claim(channel);
+    } catch (error) {
+      console.error("sockserve: the protocol an upgrade was handed to failed:", error);
+      channel.close();
+      return;
+    }
+    if (this.#draining) channel.shutdown();
+  }
+
   /** `#next` once a response that had to be written before the next one could be is out. */
   async #afterWrite(
     written: Promise<boolean>,
@@ -342,6 +520,7 @@ export class Connection {
    * false: its body was cut short): then what the handler left of the request body is drained.
    */
   #next(complete: boolean, body: IncomingBody, keepAlive: boolean): boolean | Promise<boolean> {
+    this.#endRequest(complete);
     if (!complete || !keepAlive) return false;
     return body.state === "done" ? true : this.#drain(body);
   }
@@ -365,22 +544,23 @@ export class Connection {
     head: RequestHead,
     framing: BodyFraming,
     body: IncomingBody,
+    info: RequestInfo,
   ): Response | Answer | Promise<Response | Answer> {
     const ctx = this.#ctx;
     const direct = ctx.direct;
     const view = direct !== null && framing.kind === "none" ? requestView(head, ctx.scheme) : null;
-    if (view === null) return this.#callHandler(head, framing, body);
+    if (view === null) return this.#callHandler(head, framing, body, info);
     const outcome = dispatch(
       direct!,
       view,
-      this.info,
+      info,
       ctx.limits.requestTimeout,
       ctx.onError,
       isDirectOutcome,
     );
     return outcome instanceof Promise
-      ? this.#takeLater(outcome, head, framing, body)
-      : this.#take(outcome, head, framing, body);
+      ? this.#takeLater(outcome, head, framing, body, info)
+      : this.#take(outcome, head, framing, body, info);
   }
 
   /** A direct handler's outcome: its answer, or the handler's when it declined. */
@@ -389,8 +569,9 @@ export class Connection {
     head: RequestHead,
     framing: BodyFraming,
     body: IncomingBody,
+    info: RequestInfo,
   ): Response | Answer | Promise<Response | Answer> {
-    if (outcome === null) return this.#callHandler(head, framing, body);
+    if (outcome === null) return this.#callHandler(head, framing, body, info);
     this.requests++;
     return outcome;
   }
@@ -400,8 +581,9 @@ export class Connection {
     head: RequestHead,
     framing: BodyFraming,
     body: IncomingBody,
+    info: RequestInfo,
   ): Promise<Response | Answer> {
-    return await this.#take(await outcome, head, framing, body);
+    return await this.#take(await outcome, head, framing, body, info);
   }
 
   /** Builds the `Request` and calls the handler with it. */
@@ -409,15 +591,17 @@ export class Connection {
     head: RequestHead,
     framing: BodyFraming,
     body: IncomingBody,
+    info: RequestInfo,
   ): Response | Promise<Response> {
     const ctx = this.#ctx;
     const stream = framing.kind === "none" ? null : body.stream();
     const request = buildRequest(head, stream, ctx.scheme, ctx.defaultHost);
+    this.#request = request;
     this.requests++;
     return dispatch(
       ctx.handler,
       request,
-      this.info,
+      info,
       ctx.limits.requestTimeout,
       ctx.onError,
       isResponse,
@@ -553,6 +737,7 @@ export class Connection {
     const declared = fields.declaredLength;
     const omitBody = head.method === "HEAD";
     const reader = known !== null ? knownReader(known, omitBody) : streamReader(response);
+    this.#streaming = reader;
     try {
       let framing: ResponseFraming;
       let ahead: ReadAhead = { chunks: [], done: true, pending: null };
@@ -593,6 +778,7 @@ export class Connection {
       const complete = written instanceof Promise ? await written : written;
       return keepAlive && complete;
     } finally {
+      this.#streaming = null;
       reader?.cancel().catch(() => {});
     }
   }
@@ -666,7 +852,9 @@ export class Connection {
     };
     for (const chunk of ahead.chunks) await send(chunk);
     if (!ahead.done) {
-      // A streamed body: every chunk goes out as it comes (think of Server-Sent Events).
+      // A streamed body: every chunk goes out as it comes (think of Server-Sent Events), as long
+      // as the client is there to take them.
+      this.#watchPeer();
       await this.#writer.flush();
       let next = ahead.pending ?? reader.read();
       for (;; next = reader.read()) {
@@ -677,6 +865,7 @@ export class Connection {
         if (left === 0) break;
       }
     }
+    if (this.#peerGone) return false;
     if (chunked) await this.#writer.push(LAST_CHUNK);
     return framing.kind !== "length" || left === 0 && (await reader.read()).done === true;
   }
@@ -692,18 +881,37 @@ export class Connection {
     await this.#writer.flush();
   }
 
-  /** Queues the error answer of `#fail`; the serving loop's last flush sends it. */
+  /**
+   * Queues the error answer of `#fail`; the serving loop's last flush sends it. The request being
+   * served, if any, failed.
+   */
   #queueFail(error: unknown, minor: number): void {
+    this.#endRequest(false);
     const httpError = error instanceof HttpError
       ? error
       : new HttpError(500, "Internal Server Error");
     this.#writer.queue(encodeError(minor, httpError, true));
   }
 
-  /** A read from `source` once the queued answers have left (see the constructor). */
-  async #flushThenRead(source: ByteSource, into: Uint8Array): Promise<number | null> {
-    await this.#writer.flush();
-    return await source.read(into);
+  /** A read from the socket once the queued answers have left (see the constructor). */
+  #readAfterFlush(into: Uint8Array): Promise<number | null> {
+    if (this.#writer.pendingBytes !== 0) {
+      return this.#writer.flush().then(() => this.#readAfterFlush(into));
+    }
+    const read = this.#source.read(into);
+    if (!this.#refed) refReads(this.conn, this.#source, read, false);
+    return read;
+  }
+
+  /** Whether this connection's reads keep the process alive (see `HttpServer.unref`). */
+  ref(): void {
+    this.#refed = true;
+    refReads(this.conn, this.#source, this.#pendingRead, true);
+  }
+
+  unref(): void {
+    this.#refed = false;
+    refReads(this.conn, this.#source, this.#pendingRead, false);
   }
 
   /**
@@ -771,6 +979,9 @@ export class Connection {
   }
 }
 
+/** The framing of a 101: no body. */
+const NO_FRAMING: ResponseFraming = { kind: "none" };
+
 /** The limits of `#noBody`, which never reads anything. */
 const NO_BODY_LIMITS = { maxBodyBytes: 0, maxExtensionBytes: 0, maxTrailerBytes: 0 };
 
@@ -809,11 +1020,21 @@ export class DeadlineTicker {
     this.#period = Math.min(MAX_TICK_MS, Math.max(MIN_TICK_MS, Math.floor(shortest / 10)));
   }
 
+  /** Whether the ticking keeps the process alive (see `HttpServer.unref`). */
+  #refed = true;
+
   /** Watches `connection`'s timeouts; returns the slot that `delete` takes. */
   add(connection: Connection): number {
     const slot = this.#connections.add(connection);
-    this.#stop ??= repeatEvery(this.#period, () => this.#tick());
+    this.#stop ??= repeatEvery(this.#period, () => this.#tick(), this.#refed);
     return slot;
+  }
+
+  setRef(refed: boolean): void {
+    this.#refed = refed;
+    if (this.#stop === undefined) return;
+    this.#stop();
+    this.#stop = repeatEvery(this.#period, () => this.#tick(), refed);
   }
 
   delete(slot: number): void {

@@ -58,6 +58,7 @@ import {
 import { concatBytes } from "./io.ts";
 import { buildRequest } from "./request.ts";
 import { defaultOnError, dispatch } from "./dispatch.ts";
+import { RequestInfo } from "./handler/request_info.ts";
 import { formatHostPort } from "./listeners.ts";
 import { parseIpv6 } from "./ip.ts";
 import {
@@ -161,8 +162,11 @@ export interface UnixPacketServeOptions extends DatagramCommonOptions {
 
 export type DatagramServeOptions = UdpServeOptions | UnixPacketServeOptions;
 
-/** What `serveDatagram()` returns: an `HttpServer`, plus multicast membership for UDP. */
-export interface DatagramServer extends HttpServer {
+/**
+ * What `serveDatagram()` returns: an `HttpServer` (without `ref` and `unref`), plus multicast
+ * membership for UDP.
+ */
+export interface DatagramServer extends Omit<HttpServer, "ref" | "unref"> {
   /** Joins an IPv4 multicast group on the interface with address `networkInterface`. */
   joinMulticastV4(address: string, networkInterface: string): Promise<Deno.MulticastV4Membership>;
 }
@@ -195,7 +199,7 @@ class DatagramListener implements DatagramServer {
   #wake: (() => void) | null = null;
   #slotFreed: (() => void) | null = null;
   #pendingReceive: Promise<void> = Promise.resolve();
-  #stats: ServerStats = { connections: 0, requests: 0, bytesIn: 0, bytesOut: 0 };
+  #stats: ServerStats = { connections: 0, requests: 0, bytesIn: 0, bytesOut: 0, engineErrors: 0 };
 
   constructor(options: DatagramServeOptions, handler: DatagramHandler) {
     this.#handler = handler;
@@ -342,9 +346,9 @@ class DatagramListener implements DatagramServer {
   /** Parses one datagram, runs the handler, sends the reply (if any). Never throws. */
   async #answer(datagram: Uint8Array<ArrayBuffer>, from: Deno.Addr): Promise<void> {
     let reply: Uint8Array | null;
+    const info = new RequestInfo(from, this.#transport);
     try {
       const { head, request } = this.#parse(datagram);
-      const info = { remoteAddr: from, transport: this.#transport };
       this.#stats.requests++;
       const response = await dispatch(
         this.#handler,
@@ -358,14 +362,18 @@ class DatagramListener implements DatagramServer {
     } catch (error) {
       reply = encodeError(1, toHttpError(error), false);
     }
-    if (reply === null) return;
     // An unbound Unix datagram socket has no address to answer to.
-    if (from.transport === "unixpacket" && !from.path) return;
+    if (reply === null || from.transport === "unixpacket" && !from.path) {
+      info.settle(reply === null);
+      return;
+    }
     try {
       this.#stats.bytesOut += await this.#socket.send(reply, from);
+      info.settle(true);
     } catch {
       // A reply that cannot be sent (peer gone, network unreachable) is a lost datagram: UDP
       // promises nothing more, and the next request must still be answered.
+      info.settle(false);
     }
   }
 

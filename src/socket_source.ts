@@ -34,6 +34,32 @@ export function socketSource(conn: Deno.Conn): ByteSource {
   return { read: (into) => coreRead!(rid, into) };
 }
 
+const refOp = typeof denoCore?.refOpPromise === "function"
+  ? denoCore.refOpPromise as (promise: Promise<unknown>) => void
+  : null;
+const unrefOp = typeof denoCore?.unrefOpPromise === "function"
+  ? denoCore.unrefOpPromise as (promise: Promise<unknown>) => void
+  : null;
+
+/**
+ * Whether reads of `source` (from `socketSource(conn)`) keep the process alive, `read` (one in
+ * flight, or null) included: an unref'd server's connections do not (`HttpServer.unref`). A
+ * source that is the connection itself is told through its own `ref` and `unref`.
+ */
+export function refReads(
+  conn: Deno.Conn,
+  source: ByteSource,
+  read: Promise<unknown> | null,
+  refed: boolean,
+): void {
+  if (source === conn) {
+    if (refed) conn.ref();
+    else conn.unref();
+  } else if (read !== null) {
+    (refed ? refOp : unrefOp)?.(read);
+  }
+}
+
 /** The symbol Deno keeps a connection's resource id under, once a connection has shown it. */
 let ridSymbol: symbol | undefined;
 

@@ -31,10 +31,10 @@ const core = typeof denoCore?.createTimer === "function" &&
   ? denoCore as unknown as CoreTimers
   : null;
 
-/** Calls `callback` every `ms` milliseconds, keeping the process alive, until the returned
- * function is called. */
-export function repeatEvery(ms: number, callback: () => void): () => void {
-  return start(ms, callback, true);
+/** Calls `callback` every `ms` milliseconds, keeping the process alive unless `refed` is false,
+ * until the returned function is called. */
+export function repeatEvery(ms: number, callback: () => void, refed = true): () => void {
+  return start(ms, callback, true, refed);
 }
 
 /** Calls `callback` once after `ms` milliseconds, keeping the process alive until then, unless
@@ -43,11 +43,12 @@ export function runAfter(ms: number, callback: () => void): () => void {
   return start(ms, callback, false);
 }
 
-function start(ms: number, callback: () => void, repeat: boolean): () => void {
+function start(ms: number, callback: () => void, repeat: boolean, refed = true): () => void {
   if (core === null) {
     const id = repeat ? setInterval(callback, ms) : setTimeout(callback, ms);
+    if (!refed) Deno.unrefTimer(id);
     return () => clearTimeout(id); // it clears either kind (the two share one list)
   }
-  const timer = core.createTimer(callback, ms, undefined, repeat, true, false);
+  const timer = core.createTimer(callback, ms, undefined, repeat, refed, false);
   return () => core.cancelTimer(timer);
 }
