@@ -118,8 +118,13 @@ export class Connection {
    * it), so one per connection serves them all.
    */
   #noBody: IncomingBody;
-  /** The info of the request being served (settled when its answer is out), or null. */
+  /**
+   * The handler's second argument: one object for the connection's requests, until a handler
+   * reads its `completed` (a request's own from then on), so that a request costs no object.
+   */
   #info: RequestInfo | null = null;
+  /** Whether a request is being served (its info not settled yet). */
+  #serving = false;
   /** The `Request` being served (its signal is aborted if the answer cannot be), or null. */
   #request: Request | null = null;
   /** The body of the request being served (or the last one). */
@@ -150,16 +155,12 @@ export class Connection {
     this.#ctx = ctx;
     const source = socketSource(conn);
     this.#source = source;
+    this.#reader = new BufferedReader(source);
+    this.#writer = new BufferedWriter({ write: (bytes) => this.#timedWrite(bytes) });
     // Every read from the socket sends the answers queued so far first: whatever the reader is
     // about to wait for (a head, a body the handler reads, a PROXY header), no answer that is
     // ready waits with it. The serving loop flushes before its own waits; this catches the rest.
-    this.#reader = new BufferedReader({
-      read: (into) =>
-        this.#writer.pendingBytes === 0 && this.#refed
-          ? source.read(into)
-          : this.#readAfterFlush(into),
-    });
-    this.#writer = new BufferedWriter({ write: (bytes) => this.#timedWrite(bytes) });
+    this.#reader.flushFirst(this.#writer);
     this.#noBody = new IncomingBody(this.#reader, NO_BODY, NO_BODY_LIMITS, null);
     this.#body = this.#noBody;
     // Answers are gathered into whole writes already; Nagle would only hold back the last piece
@@ -190,7 +191,11 @@ export class Connection {
           if (this.#armedFor !== "idle" || this.#deadline === Infinity) {
             this.#arm(first ? limits.headersTimeout : limits.keepAliveTimeout, "idle");
           }
-          const read = this.#pendingRead ??= reader.startRead();
+          let read = this.#pendingRead;
+          if (read === null) {
+            read = this.#pendingRead = reader.startRead();
+            if (!this.#refed) refReads(this.conn, this.#source, read, false);
+          }
           const n = reader.filled(await read);
           this.#pendingRead = null;
           if (n === null) break;
@@ -323,8 +328,11 @@ export class Connection {
       ? !connection.includes("close")
       : connection.includes("keep-alive");
 
-    const info = new RequestInfo(this.peer.remoteAddr, this.peer.transport);
-    this.#info = info;
+    let info = this.#info;
+    if (info === null || !info.renew()) {
+      info = this.#info = new RequestInfo(this.peer.remoteAddr, this.peer.transport);
+    }
+    this.#serving = true;
     const body = framing.kind === "none" ? this.#noBody : new IncomingBody(
       this.#reader,
       framing,
@@ -368,6 +376,7 @@ export class Connection {
     }
     const read = this.#reader.startRead();
     this.#pendingRead = read;
+    if (!this.#refed) refReads(this.conn, this.#source, read, false);
     read.then((n) => {
       if (n === null || n === 0) this.#peerLeft();
     }, () => this.#peerLeft());
@@ -385,10 +394,10 @@ export class Connection {
    * left, if a handler waits on it), and its signal aborts if the answer was not sent.
    */
   #endRequest(sent: boolean): void {
-    const info = this.#info;
-    if (info === null) return;
+    if (!this.#serving) return;
+    const info = this.#info!;
     const request = this.#request;
-    this.#info = null;
+    this.#serving = false;
     this.#request = null;
     if (!sent || this.#peerGone) {
       if (request !== null) abortRequest(request);
@@ -426,9 +435,6 @@ export class Connection {
     keepAlive: boolean,
     expectContinue: boolean,
   ): boolean | Promise<boolean> {
-    if (response.status === 101 && response instanceof ResponseClass) {
-      return this.#switchProtocols(head, body, response);
-    }
     // Decide the connection's fate before the head is written, so it can say `Connection: close`.
     if (this.#draining) keepAlive = false;
     if (
@@ -687,6 +693,9 @@ export class Connection {
     // A 200 with a string or bytes and at most a Content-Type: its parts without its Headers.
     const fast = response instanceof ResponseClass ? takeFastResponse(response) : null;
     const status = fast !== null ? 200 : response.status;
+    if (status === 101 && response instanceof ResponseClass) {
+      return this.#switchProtocols(head, this.#body, response);
+    }
     let fields: EncodedFields;
     try {
       fields = fast !== null ? contentTypeFields(fast.contentType) : encodeFields(response.headers);
@@ -893,17 +902,10 @@ export class Connection {
     this.#writer.queue(encodeError(minor, httpError, true));
   }
 
-  /** A read from the socket once the queued answers have left (see the constructor). */
-  #readAfterFlush(into: Uint8Array): Promise<number | null> {
-    if (this.#writer.pendingBytes !== 0) {
-      return this.#writer.flush().then(() => this.#readAfterFlush(into));
-    }
-    const read = this.#source.read(into);
-    if (!this.#refed) refReads(this.conn, this.#source, read, false);
-    return read;
-  }
-
-  /** Whether this connection's reads keep the process alive (see `HttpServer.unref`). */
+  /**
+   * Whether this connection's wait for its next request keeps the process alive (see
+   * `HttpServer.unref`); a read under way in a request does until it ends.
+   */
   ref(): void {
     this.#refed = true;
     refReads(this.conn, this.#source, this.#pendingRead, true);

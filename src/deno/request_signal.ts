@@ -8,9 +8,13 @@
  * "[[signalAbort]]" method: nothing is made for a request whose handler never looks, which is
  * what this does too.
  *
- * Where these internals are missing or do not behave (checked once, at startup), a request is
- * given an `AbortController`'s signal when it is made (`requestSignal`), and aborting it aborts
- * that controller: the public way, at the cost of a controller and a dependent signal a request.
+ * Where these internals are missing, a request is given an `AbortController`'s signal when it is
+ * made (`requestSignal`), and aborting it aborts that controller: the public way, at the cost of a
+ * controller and a dependent signal a request. That they are there is checked at startup; that
+ * they behave, at the first abort: a process that has made a request's signal once allocates
+ * 30–60 bytes more a request from then on (V8's shapes of Deno's objects change), so the check
+ * waits until a signal is needed anyway. If they do not behave, the requests made from then on
+ * have controllers (one line is logged).
  */
 
 /** Deno's pieces that `abortRequest` relies on. */
@@ -34,6 +38,16 @@ function cancelled(): DOMException {
  * before stays so.
  */
 export function abortRequest(request: Request): void {
+  if (internals !== null && !verified) {
+    verified = true;
+    if (!behaves(internals)) {
+      internals = null;
+      console.error(
+        "sockserve: Deno's request signals do not behave as expected; requests get an " +
+          "AbortController from now on",
+      );
+    }
+  }
   if (internals === null) {
     controllers.get(request)?.abort(cancelled());
     return;
@@ -62,8 +76,8 @@ export function adoptSignal(request: Request, controller: AbortController | unde
   if (controller !== undefined) controllers.set(request, controller);
 }
 
-/** Deno's pieces, if aborting through them does what `abortRequest` promises; else null. */
-function checkInternals(): Internals | null {
+/** Deno's pieces, if they are there (whether they behave is checked at the first abort). */
+function findInternals(): Internals | null {
   try {
     const probe = new Request("http://check.invalid/");
     const signalCache = Object.getOwnPropertySymbols(probe)
@@ -71,8 +85,9 @@ function checkInternals(): Internals | null {
     const signalAbort = Object.getOwnPropertySymbols(AbortSignal.prototype)
       .find((symbol) => symbol.description === "[[signalAbort]]");
     if (signalCache === undefined || signalAbort === undefined) return null;
-    const found = { signalCache, signalAbort };
-    return behaves(found) ? found : null;
+    const abort = (AbortSignal.prototype as unknown as Record<symbol, unknown>)[signalAbort];
+    const slot = (probe as unknown as Record<symbol, unknown>)[signalCache];
+    return typeof abort === "function" && slot === undefined ? { signalCache, signalAbort } : null;
   } catch {
     return null;
   }
@@ -94,4 +109,6 @@ function behaves(found: Internals): boolean {
     early.signal === signal && late.signal.aborted && late.signal.reason?.name === "AbortError";
 }
 
-const internals = checkInternals();
+let internals = findInternals();
+/** Whether `behaves` has run. */
+let verified = false;
