@@ -30,16 +30,29 @@ export interface Engine {
 
 export async function loadEngine(dir: string): Promise<Engine> {
   const base = new URL(`${dir.replace(/\/$/, "")}/src/`, `file://${Deno.cwd()}/`);
-  const conn = await import(new URL("conn.ts", base).href);
+  // The connection loop is src/conn/connection.ts with its clock in src/conn/deadlines.ts; older
+  // checkouts have both in src/conn.ts.
+  const split = await exists(new URL("conn/connection.ts", base));
+  const conn = await import(new URL(split ? "conn/connection.ts" : "conn.ts", base).href);
+  const clock = split ? await import(new URL("conn/deadlines.ts", base).href) : conn;
   const options = await import(new URL("options.ts", base).href);
   const dispatch = await import(new URL("dispatch.ts", base).href);
   return {
     dir,
     Connection: conn.Connection,
-    DeadlineTicker: conn.DeadlineTicker,
+    DeadlineTicker: clock.DeadlineTicker,
     limits: options.DEFAULT_LIMITS,
     onError: dispatch.defaultOnError,
   };
+}
+
+async function exists(url: URL): Promise<boolean> {
+  try {
+    await Deno.stat(url);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A connection whose reads each deliver `batch`, `reads` times, then the end of the stream. */

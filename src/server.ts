@@ -3,7 +3,8 @@
  * and graceful shutdown. One `Connection` per accepted client, each running on its own.
  */
 import { directOf } from "./direct.ts";
-import { type ConnContext, Connection, DeadlineTicker } from "./conn.ts";
+import { type ConnContext, Connection } from "./conn/connection.ts";
+import { DeadlineTicker } from "./conn/deadlines.ts";
 import { defaultOnError } from "./dispatch.ts";
 import { Registry } from "./registry.ts";
 import { drainDelay, frontHandler } from "./front.ts";

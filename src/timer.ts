@@ -1,5 +1,5 @@
 /**
- * Timers on Deno's core timers, for the engine's clock (`DeadlineTicker` in conn.ts), the request
+ * Timers on Deno's core timers, for the engine's clock (`DeadlineTicker` in conn/deadlines.ts), the request
  * timeout (dispatch.ts) and the access log's flush (log.ts): the timers a server sets while it
  * serves.
  *

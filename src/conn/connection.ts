@@ -7,17 +7,9 @@
  * (within a bound) before the next head is read. Answers to pipelined requests are gathered and
  * leave in one write, flushed whenever the reader is about to wait on the socket.
  */
-import { HttpError } from "./errors.ts";
-import { Registry } from "./registry.ts";
-import { refReads, socketSource } from "./socket_source.ts";
-import { repeatEvery } from "./timer.ts";
-import {
-  BufferedReader,
-  BufferedWriter,
-  type ByteSource,
-  GATHER_LIMIT_BYTES,
-  type Matcher,
-} from "./io.ts";
+import { HttpError } from "../errors.ts";
+import { refReads, socketSource } from "../socket_source.ts";
+import { BufferedReader, BufferedWriter, type ByteSource, type Matcher } from "../io.ts";
 import {
   fieldTokens,
   findHeadEnd,
@@ -25,41 +17,21 @@ import {
   incompleteHeadError,
   parseHead,
   type RequestHead,
-} from "./parse.ts";
-import { type BodyFraming, IncomingBody, NO_BODY, requestFraming } from "./decode.ts";
-import { buildRequest, requestView } from "./request.ts";
-import { type Answer, type DirectHandler, isAnswer } from "./direct.ts";
-import {
-  type BodyReader,
-  EMPTY_READER,
-  FileBodyReader,
-  type KnownBody,
-  knownBody,
-  knownLength,
-  takeFastResponse,
-  takeStaticBody,
-} from "./body_source.ts";
-import { dispatch, isResponse } from "./dispatch.ts";
-import { ResponseClass } from "./web_classes.ts";
-import {
-  contentTypeFields,
-  encodeChunk,
-  type EncodedFields,
-  encodeError,
-  encodeFields,
-  encodeHead,
-  LAST_CHUNK,
-  RepeatedHead,
-  type ResponseFraming,
-  statusHasNoBody,
-} from "./encode.ts";
-import type { Limits, ServeHandler, Transport } from "./options.ts";
-import { RequestInfo } from "./handler/request_info.ts";
-import { abortRequest } from "./deno/request_signal.ts";
-import { takeUpgrade, type UpgradeClaim } from "./conn/upgrade.ts";
-import { ConnectionChannel } from "./conn/channel.ts";
-import { isPeerError } from "./conn/peer_errors.ts";
-import { describePeer, type ProxyPolicy, readProxyHeader } from "./proxy_conn.ts";
+} from "../parse.ts";
+import { type BodyFraming, IncomingBody, NO_BODY, requestFraming } from "../decode.ts";
+import { buildRequest, requestView } from "../request.ts";
+import { type Answer, type DirectHandler, isAnswer } from "../direct.ts";
+import { dispatch, isResponse } from "../dispatch.ts";
+import { type EncodedFields, encodeError, encodeFields, type ResponseFraming } from "../encode.ts";
+import type { Limits, ServeHandler, Transport } from "../options.ts";
+import { RequestInfo } from "../handler/request_info.ts";
+import { abortRequest } from "../deno/request_signal.ts";
+import { describePeer, type ProxyPolicy, readProxyHeader } from "../proxy_conn.ts";
+import { takeUpgrade, type UpgradeClaim } from "./upgrade.ts";
+import { ConnectionChannel } from "./channel.ts";
+import { type DeadlineTicker, type Expiring, UNSTAMPED } from "./deadlines.ts";
+import { isPeerError } from "./peer_errors.ts";
+import { type ResponseHost, ResponseWriter } from "./respond.ts";
 
 /** What every connection of one listener shares. */
 export interface ConnContext {
@@ -78,10 +50,7 @@ export interface ConnContext {
   deadlines: DeadlineTicker;
 }
 
-const encoder = new TextEncoder();
-const CONTINUE = encoder.encode("HTTP/1.1 100 Continue\r\n\r\n");
-/** Bytes of a response body read ahead to learn its length before the head is written. */
-const READ_AHEAD_BYTES = 64 * 1024;
+const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 
 /** Where a connection is: between requests, in a head, serving one, handed over after a 101. */
 type Phase = "idle" | "head" | "busy" | "upgraded" | "closed";
@@ -93,7 +62,7 @@ export interface Peer {
   transport: Transport;
 }
 
-export class Connection {
+export class Connection implements Expiring, ResponseHost {
   readonly conn: Deno.Conn;
   readonly peer: Peer;
   #ctx: ConnContext;
@@ -132,7 +101,7 @@ export class Connection {
   /**
    * The read the serving loop waits on between requests, or one started while a handler works
    * on a request that has nothing more to read, so that a client that leaves is noticed (see
-   * `#watchPeer`): the loop's next wait is then on this one.
+   * `watchPeer`): the loop's next wait is then on this one.
    */
   #pendingRead: Promise<number | null> | null = null;
   #source: ByteSource;
@@ -140,8 +109,7 @@ export class Connection {
   #refed = true;
   /** Set once the peer closed or reset the connection while a request was being answered. */
   #peerGone = false;
-  /** The body stream being sent, while it is: cancelled when the peer leaves. */
-  #streaming: BodyReader | null = null;
+  #responses: ResponseWriter;
   /** The socket handed over after a 101, or null. */
   #channel: ConnectionChannel | null = null;
   /** Requests whose handler was called on this connection. */
@@ -161,6 +129,7 @@ export class Connection {
     // about to wait for (a head, a body the handler reads, a PROXY header), no answer that is
     // ready waits with it. The serving loop flushes before its own waits; this catches the rest.
     this.#reader.flushFirst(this.#writer);
+    this.#responses = new ResponseWriter(this.#writer, this);
     this.#noBody = new IncomingBody(this.#reader, NO_BODY, NO_BODY_LIMITS, null);
     this.#body = this.#noBody;
     // Answers are gathered into whole writes already; Nagle would only hold back the last piece
@@ -309,7 +278,7 @@ export class Connection {
       head = parseHead(bytes, start, end, limits);
       framing = requestFraming(head, limits.maxBodyBytes);
     } catch (error) {
-      this.#queueFail(error, 1);
+      this.queueFail(error, 1);
       return false;
     }
 
@@ -317,7 +286,7 @@ export class Connection {
     const expectContinue = expect.length === 1 && expect[0] === "100-continue" && head.minor === 1;
     if (expect.length > 0 && !expectContinue) {
       // RFC 9110 §10.1.1: a server that receives an Expect value it does not support MAY answer 417.
-      this.#queueFail(
+      this.queueFail(
         new HttpError(417, `unsupported expectation "${expect.join(", ")}"`),
         head.minor,
       );
@@ -351,13 +320,13 @@ export class Connection {
     } catch (error) {
       // A bad target or method, a malformed body, or a handler beyond saving: an error answer,
       // and the connection closes.
-      this.#queueFail(error, head.minor);
+      this.queueFail(error, head.minor);
       return false;
     }
     if (!(answered instanceof Promise)) {
       return this.#answer(head, body, answered, keepAlive, expectContinue);
     }
-    this.#watchPeer();
+    this.watchPeer();
     return this.#answerLater(head, body, answered, keepAlive, expectContinue);
   }
 
@@ -367,7 +336,7 @@ export class Connection {
    * next anyway, and a client that leaves meanwhile aborts the request's signal and the body
    * being streamed to it, as under Deno.serve. (A half-close counts as leaving, as with hyper.)
    */
-  #watchPeer(): void {
+  watchPeer(): void {
     if (
       this.#request === null || this.#body.state !== "done" || this.#pendingRead !== null ||
       this.#reader.buffered !== 0
@@ -386,7 +355,7 @@ export class Connection {
   #peerLeft(): void {
     this.#peerGone = true;
     if (this.#request !== null) abortRequest(this.#request);
-    this.#streaming?.cancel().catch(() => {});
+    this.#responses.peerLeft();
   }
 
   /**
@@ -421,7 +390,7 @@ export class Connection {
     try {
       response = await answered;
     } catch (error) {
-      this.#queueFail(error, head.minor);
+      this.queueFail(error, head.minor);
       return false;
     }
     return await this.#answer(head, body, response, keepAlive, expectContinue);
@@ -445,7 +414,7 @@ export class Connection {
       // be worth reading: closing is cheaper than draining (RFC 9110 §10.1.1 allows either).
       keepAlive = false;
     }
-    const written = this.#writeResponse(head, response, keepAlive);
+    const written = this.#responses.write(head, response, keepAlive);
     return written instanceof Promise
       ? this.#afterWrite(written, body, keepAlive)
       : this.#next(written, body, keepAlive);
@@ -456,11 +425,8 @@ export class Connection {
    * (conn/upgrade.ts), once the request's body, if any, is read: the bytes after it are the new
    * protocol's. A 101 nobody claimed (one from `Deno.upgradeWebSocket`) cannot be sent: 500.
    */
-  async #switchProtocols(
-    head: RequestHead,
-    body: IncomingBody,
-    response: Response,
-  ): Promise<boolean> {
+  async switchProtocols(head: RequestHead, response: Response): Promise<boolean> {
+    const body = this.#body;
     const claim = takeUpgrade(response);
     response.body?.cancel().catch(() => {});
     if (claim === undefined || head.minor === 0) {
@@ -470,23 +436,23 @@ export class Connection {
             "cannot be sent (Deno.upgradeWebSocket works only under Deno.serve)"
           : "sockserve: a 101 response cannot answer an HTTP/1.0 request (RFC 9110 §7.8)",
       );
-      this.#queueFail(new HttpError(500, "Internal Server Error"), head.minor);
+      this.queueFail(new HttpError(500, "Internal Server Error"), head.minor);
       return false;
     }
     if (body.state !== "done" && !(await this.#drain(body))) {
-      this.#queueFail(new HttpError(400, "the request body before the upgrade is unreadable"), 1);
+      this.queueFail(new HttpError(400, "the request body before the upgrade is unreadable"), 1);
       return false;
     }
     let fields: EncodedFields;
     try {
       fields = encodeFields(response.headers);
     } catch (error) {
-      this.#queueFail(error, head.minor);
+      this.queueFail(error, head.minor);
       return false;
     }
     // The handler's Connection field is the engine's to write (encode.ts): a 101 says "upgrade".
     const switching = { ...fields, lines: `${fields.lines}connection: upgrade\r\n` };
-    if (!this.#queueHead(head, 101, response.statusText, switching, NO_FRAMING, true)) {
+    if (!this.#responses.queueHead(head, 101, response.statusText, switching, NO_FRAMING, true)) {
       return false;
     }
     await this.#writer.flush();
@@ -679,206 +645,6 @@ export class Connection {
     return -1;
   };
 
-  /**
-   * Writes the response. Returns false if the connection must close afterwards (the body was cut
-   * short, or its end is marked by the close). A response whose body is in hand — none, or bytes
-   * the handler described — is only queued, with no promise (the writer flushes before the next
-   * read, so answers to a pipelined batch leave together); any other reads its body first.
-   */
-  #writeResponse(
-    head: RequestHead,
-    response: Response | Answer,
-    keepAlive: boolean,
-  ): boolean | Promise<boolean> {
-    // A 200 with a string or bytes and at most a Content-Type: its parts without its Headers.
-    const fast = response instanceof ResponseClass ? takeFastResponse(response) : null;
-    const status = fast !== null ? 200 : response.status;
-    if (status === 101 && response instanceof ResponseClass) {
-      return this.#switchProtocols(head, this.#body, response);
-    }
-    let fields: EncodedFields;
-    try {
-      fields = fast !== null ? contentTypeFields(fast.contentType) : encodeFields(response.headers);
-    } catch (error) {
-      // A header that would split the response: a 500 instead, and the body is not wanted.
-      if (fast === null) streamReader(response)?.cancel().catch(() => {});
-      this.#queueFail(error, head.minor);
-      return false;
-    }
-    const declared = fields.declaredLength;
-    let known = fast !== null
-      ? bytesOf(fast.body)
-      : statusHasNoBody(status)
-      ? null
-      : knownBodyOf(response);
-    let framing: ResponseFraming;
-    let body: Uint8Array | null = null;
-    if (statusHasNoBody(status)) {
-      framing = status === 304 && declared !== null
-        ? { kind: "length", length: declared }
-        : { kind: "none" };
-    } else if (
-      known?.kind === "bytes" && (declared === null || declared === known.bytes.length) &&
-      known.bytes.length < GATHER_LIMIT_BYTES
-    ) {
-      framing = { kind: "length", length: known.bytes.length };
-      if (head.method !== "HEAD") body = known.bytes;
-    } else {
-      if (known?.kind === "bytes" && known.bytes.buffer === TEXT_SCRATCH.buffer) {
-        known = { kind: "bytes", bytes: known.bytes.slice() };
-      }
-      return this.#writeStreamed(head, response, fields, known, keepAlive);
-    }
-    const reason = fast !== null ? "" : reasonOf(response);
-    if (!this.#queueHead(head, status, reason, fields, framing, keepAlive)) return false;
-    if (body !== null) this.#writer.queue(body);
-    return this.#writer.full ? this.#writer.flush().then(() => keepAlive) : keepAlive;
-  }
-
-  /** The rest of `#writeResponse`: a body to read from a stream or a file, or a large one. */
-  async #writeStreamed(
-    head: RequestHead,
-    response: Response | Answer,
-    fields: EncodedFields,
-    known: KnownBody | null,
-    keepAlive: boolean,
-  ): Promise<boolean> {
-    const declared = fields.declaredLength;
-    const omitBody = head.method === "HEAD";
-    const reader = known !== null ? knownReader(known, omitBody) : streamReader(response);
-    this.#streaming = reader;
-    try {
-      let framing: ResponseFraming;
-      let ahead: ReadAhead = { chunks: [], done: true, pending: null };
-      if (known !== null) {
-        // A body the handler described (body_source.ts): its length is known without reading
-        // it. Bytes leave with the head; a file follows it from the reader's reused buffer.
-        framing = { kind: "length", length: declared ?? knownLength(known) };
-        if (known.kind === "bytes") ahead.chunks = [known.bytes];
-        else ahead.done = false;
-      } else if (reader === null && omitBody) {
-        // A HEAD answer may announce the GET's length (RFC 9110 §9.3.2); without one, it says
-        // nothing rather than a wrong 0.
-        framing = declared !== null ? { kind: "length", length: declared } : { kind: "none" };
-      } else if (reader === null) {
-        framing = { kind: "length", length: 0 };
-      } else {
-        // The chunks ready now leave with the head in one write, whether or not the length was
-        // declared: a head and a small body in two writes stall on Nagle and delayed ACKs.
-        ahead = await readAhead(reader);
-        if (declared !== null) framing = { kind: "length", length: declared };
-        else if (ahead.done) framing = { kind: "length", length: byteLength(ahead.chunks) };
-        else if (omitBody) framing = { kind: "none" };
-        else if (head.minor === 1) framing = { kind: "chunked" };
-        else framing = { kind: "close" };
-      }
-      if (framing.kind === "close") keepAlive = false;
-      const queued = this.#queueHead(
-        head,
-        response.status,
-        reasonOf(response),
-        fields,
-        framing,
-        keepAlive,
-      );
-      if (!queued) return false;
-      if (omitBody || reader === null) return keepAlive;
-      const written = this.#writeBody(reader, framing, ahead);
-      const complete = written instanceof Promise ? await written : written;
-      return keepAlive && complete;
-    } finally {
-      this.#streaming = null;
-      reader?.cancel().catch(() => {});
-    }
-  }
-
-  /**
-   * Queues the head; a reason phrase that would split the response, or a character a head cannot
-   * carry, queues a 500 instead (false).
-   */
-  #queueHead(
-    head: RequestHead,
-    status: number,
-    text: string,
-    fields: EncodedFields,
-    framing: ResponseFraming,
-    keepAlive: boolean,
-  ): boolean {
-    try {
-      const repeated = REPEATED_HEAD.bytes(head.minor, status, text, fields, framing, !keepAlive);
-      if (repeated !== null) this.#writer.queue(repeated);
-      else {
-        this.#writer.queueLatin1(
-          encodeHead(head.minor, status, text, fields, framing, !keepAlive),
-        );
-      }
-      return true;
-    } catch (error) {
-      this.#queueFail(error, head.minor);
-      return false;
-    }
-  }
-
-  /**
-   * Writes the body in its framing; returns false if it did not match its declared length. A
-   * small body read whole ahead is queued like bytes; anything else is written as it comes.
-   */
-  #writeBody(
-    reader: BodyReader,
-    framing: ResponseFraming,
-    ahead: ReadAhead,
-  ): boolean | Promise<boolean> {
-    if (
-      !ahead.done || framing.kind !== "length" || byteLength(ahead.chunks) >= GATHER_LIMIT_BYTES
-    ) {
-      return this.#writeBodyAsItComes(reader, framing, ahead);
-    }
-    let left = framing.length;
-    for (let chunk of ahead.chunks) {
-      checkChunk(chunk);
-      if (chunk.length > left) chunk = chunk.subarray(0, left);
-      this.#writer.queue(chunk);
-      left -= chunk.length;
-    }
-    if (left !== 0) return false;
-    return this.#writer.full ? this.#writer.flush().then(() => true) : true;
-  }
-
-  async #writeBodyAsItComes(
-    reader: BodyReader,
-    framing: ResponseFraming,
-    ahead: ReadAhead,
-  ): Promise<boolean> {
-    const chunked = framing.kind === "chunked";
-    let left = framing.kind === "length" ? framing.length : Infinity;
-    const send = async (chunk: Uint8Array) => {
-      checkChunk(chunk);
-      if (chunk.length === 0) return;
-      if (chunk.length > left) chunk = chunk.subarray(0, left);
-      left -= chunk.length;
-      if (chunked) { for (const piece of encodeChunk(chunk)) await this.#writer.push(piece); }
-      else await this.#writer.push(chunk);
-    };
-    for (const chunk of ahead.chunks) await send(chunk);
-    if (!ahead.done) {
-      // A streamed body: every chunk goes out as it comes (think of Server-Sent Events), as long
-      // as the client is there to take them.
-      this.#watchPeer();
-      await this.#writer.flush();
-      let next = ahead.pending ?? reader.read();
-      for (;; next = reader.read()) {
-        const { done, value } = await next;
-        if (done) break;
-        await send(value);
-        await this.#writer.flush();
-        if (left === 0) break;
-      }
-    }
-    if (this.#peerGone) return false;
-    if (chunked) await this.#writer.push(LAST_CHUNK);
-    return framing.kind !== "length" || left === 0 && (await reader.read()).done === true;
-  }
-
   async #sendContinue(): Promise<void> {
     await this.#writer.push(CONTINUE);
     await this.#writer.flush();
@@ -886,7 +652,7 @@ export class Connection {
 
   /** Answers with an error status and `Connection: close` (the caller then ends the loop). */
   async #fail(error: unknown, minor: number): Promise<void> {
-    this.#queueFail(error, minor);
+    this.queueFail(error, minor);
     await this.#writer.flush();
   }
 
@@ -894,7 +660,7 @@ export class Connection {
    * Queues the error answer of `#fail`; the serving loop's last flush sends it. The request being
    * served, if any, failed.
    */
-  #queueFail(error: unknown, minor: number): void {
+  queueFail(error: unknown, minor: number): void {
     this.#endRequest(false);
     const httpError = error instanceof HttpError
       ? error
@@ -994,194 +760,7 @@ const NO_BODY_LIMITS = { maxBodyBytes: 0, maxExtensionBytes: 0, maxTrailerBytes:
  */
 type Wait = "idle" | "head" | "write";
 
-/** `#deadline` of a timeout armed since the ticker's last tick. */
-const UNSTAMPED = -1;
-
-/** Bounds of the ticker's period: fine enough for short test timeouts, idle when they are long. */
-const MIN_TICK_MS = 5;
-const MAX_TICK_MS = 1000;
-
-/**
- * One coarse clock per server for the timeouts of all its connections. It ticks only while
- * connections are open, every tenth of the shortest timeout (within the bounds above). A timeout
- * is stamped at the first tick after it was armed and fires at the first tick after it ran out,
- * so it fires at most two ticks late and never early.
- */
-export class DeadlineTicker {
-  #connections = new Registry<Connection>();
-  #period: number;
-  /** Stops the ticking; set while it ticks. */
-  #stop: (() => void) | undefined;
-
-  constructor(limits: Pick<Limits, "headersTimeout" | "keepAliveTimeout" | "writeTimeout">) {
-    const shortest = Math.min(
-      limits.headersTimeout,
-      limits.keepAliveTimeout,
-      limits.writeTimeout > 0 ? limits.writeTimeout : Infinity,
-    );
-    this.#period = Math.min(MAX_TICK_MS, Math.max(MIN_TICK_MS, Math.floor(shortest / 10)));
-  }
-
-  /** Whether the ticking keeps the process alive (see `HttpServer.unref`). */
-  #refed = true;
-
-  /** Watches `connection`'s timeouts; returns the slot that `delete` takes. */
-  add(connection: Connection): number {
-    const slot = this.#connections.add(connection);
-    this.#stop ??= repeatEvery(this.#period, () => this.#tick(), this.#refed);
-    return slot;
-  }
-
-  setRef(refed: boolean): void {
-    this.#refed = refed;
-    if (this.#stop === undefined) return;
-    this.#stop();
-    this.#stop = repeatEvery(this.#period, () => this.#tick(), refed);
-  }
-
-  delete(slot: number): void {
-    this.#connections.delete(slot);
-    if (this.#connections.size === 0 && this.#stop !== undefined) {
-      this.#stop();
-      this.#stop = undefined;
-    }
-  }
-
-  #tick(): void {
-    const now = Date.now();
-    for (const connection of this.#connections) connection.expireBy(now);
-  }
-}
-
-/** Microtask turns a read may take to count as ready: a Blob of several parts needs 5; a margin. */
-const SOON_TURNS = 8;
-
-/** What `readAhead` found: the chunks ready now, and whether the stream ended among them. */
-interface ReadAhead {
-  chunks: Uint8Array[];
-  done: boolean;
-  /** A read still in flight when the stream was not ready: the next chunk to send. */
-  pending: Promise<ReadableStreamReadResult<Uint8Array>> | null;
-}
-
-/** The outcome of a read, as its callbacks left it. */
-type ReadOutcome =
-  | { state: "waiting" }
-  | { state: "read"; result: ReadableStreamReadResult<Uint8Array> }
-  | { state: "failed"; error: unknown };
-
-/**
- * Reads the chunks that are ready now (up to a bound), so that a body of known size gets a
- * Content-Length instead of chunked framing — as Go does for handlers that finish before a flush.
- * A read counts as ready if it settles within a few microtask turns: a body built from a string,
- * bytes or a Blob has all its chunks ready by then; a stream that is still producing does not, and
- * is sent chunked. Its callbacks leave the outcome in a variable that is polled each turn: cheaper
- * than racing each read against a chain of promises, or awaiting it once more once it is known.
- */
-async function readAhead(reader: BodyReader): Promise<ReadAhead> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const next = reader.read();
-    let outcome = { state: "waiting" } as ReadOutcome; // "as": set by the callbacks
-    next.then(
-      (result) => outcome = { state: "read", result },
-      (error) => outcome = { state: "failed", error },
-    );
-    for (let turn = 0; turn < SOON_TURNS && outcome.state === "waiting"; turn++) await undefined;
-    if (outcome.state === "waiting") return { chunks, done: false, pending: next };
-    if (outcome.state === "failed") throw outcome.error;
-    const result = outcome.result;
-    if (result.done) return { chunks, done: true, pending: null };
-    chunks.push(result.value);
-    // Past the bound, one more read still decides: a large body that ends right here (a 1 MiB
-    // string is one chunk) keeps its Content-Length; a stream that goes on is sent chunked.
-    if (size >= READ_AHEAD_BYTES) return { chunks, done: false, pending: null };
-    size += result.value.length;
-  }
-}
-
-/** The last head written by any connection, for the next that is the same. */
-const REPEATED_HEAD = new RepeatedHead();
-
 /** What a direct handler may return: an `Answer`, null (declined), or `onError`'s `Response`. */
 function isDirectOutcome(value: unknown): value is Answer | Response | null {
   return value === null || isAnswer(value) || isResponse(value);
-}
-
-/**
- * A body sendable from its source: a labelled `Response`'s, the string or bytes a `Response` was
- * made with (taken, so the Response is used), or an answer's bytes or file.
- */
-function knownBodyOf(response: Response | Answer): KnownBody | null {
-  if (response instanceof ResponseClass) {
-    const known = knownBody(response);
-    if (known !== null) return known;
-    const body = takeStaticBody(response);
-    return body === null ? null : bytesOf(body);
-  }
-  const body = response.body;
-  return body === null || body.kind === "stream" ? null : body;
-}
-
-/** A string or bytes body as a known one; a string in `TEXT_SCRATCH` when it fits. */
-function bytesOf(body: string | Uint8Array): KnownBody {
-  return { kind: "bytes", bytes: typeof body === "string" ? encodeText(body) : body };
-}
-
-/**
- * One buffer that every connection encodes string bodies into: an array of their own each (the
- * `TextEncoder.encode` op allocates outside V8's heap) was 9% of a pipelined hello world, in
- * malloc. Its views are shorter than `GATHER_LIMIT_BYTES`, so `#writeResponse` queues them — the
- * writer copies them — before it returns, or copies them out for the streamed path: no view
- * outlives the next string.
- */
-const TEXT_SCRATCH = new Uint8Array(GATHER_LIMIT_BYTES / 2);
-
-/**
- * The last string body encoded, and its own bytes once it came twice in a row: a handler that
- * answers with a constant ("Hello, World!") gives the same string every time, and its bytes are
- * then copied into the writer as they are, with no encoding and no view.
- */
-let lastText = "";
-let lastTextBytes: Uint8Array | null = null;
-
-/**
- * `text` as UTF-8: in `TEXT_SCRATCH` when it surely fits (3 bytes a UTF-16 unit at most), or the
- * bytes kept for the string before when it is the same.
- */
-function encodeText(text: string): Uint8Array {
-  if (text.length * 3 > TEXT_SCRATCH.length) return encoder.encode(text);
-  if (text === lastText) return lastTextBytes ??= encoder.encode(text);
-  lastText = text;
-  lastTextBytes = null;
-  return TEXT_SCRATCH.subarray(0, encoder.encodeInto(text, TEXT_SCRATCH).written);
-}
-
-/** The reason phrase a handler gave its Response; an `Answer` has none. */
-function reasonOf(response: Response | Answer): string {
-  return response instanceof ResponseClass ? response.statusText : "";
-}
-
-/** The reader of a response's body stream, or null when it has none (or may not). */
-function streamReader(response: Response | Answer): BodyReader | null {
-  if (statusHasNoBody(response.status)) return null;
-  if (response instanceof ResponseClass) return response.body?.getReader() ?? null;
-  return response.body?.kind === "stream" ? response.body.stream.getReader() : null;
-}
-
-/** The reader of a body the handler described; nothing is opened when no body is sent. */
-function knownReader(known: KnownBody, omitBody: boolean): BodyReader {
-  return known.kind === "file" && !omitBody ? new FileBodyReader(known) : EMPTY_READER;
-}
-
-/** A handler's stream may enqueue anything; only bytes can be sent. */
-function checkChunk(chunk: unknown): void {
-  if (!(chunk instanceof Uint8Array)) throw new TypeError("response body chunks must be bytes");
-}
-
-function byteLength(chunks: Uint8Array[]): number {
-  let n = 0;
-  for (const chunk of chunks) n += chunk.length;
-  return n;
 }
