@@ -9,6 +9,8 @@
  * @module
  */
 export { serve } from "./src/server.ts";
+export { upgrade } from "./src/handler/upgrade_api.ts";
+export type { Upgrade, UpgradedSocket, UpgradeOptions } from "./src/handler/upgrade_api.ts";
 export { HttpError } from "./src/errors.ts";
 export { fileServer } from "./src/static/mod.ts";
 export type { DotfilesPolicy, FileServerOptions } from "./src/static/mod.ts";
@@ -35,6 +37,8 @@ export type {
   ServeInit,
   ServeOptions,
   ServerStats,
+  ServeTcpOptions,
+  ServeUnixOptions,
   Transport,
   TrustProxyOptions,
 } from "./src/options.ts";

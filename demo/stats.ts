@@ -29,7 +29,13 @@ export interface Sources {
   udp: StatsSource | null;
 }
 
-const ZERO: ServerStats = { connections: 0, requests: 0, bytesIn: 0, bytesOut: 0 };
+const ZERO: ServerStats = {
+  connections: 0,
+  requests: 0,
+  bytesIn: 0,
+  bytesOut: 0,
+  engineErrors: 0,
+};
 
 /**
  * Turns running totals into per-second rates. `tick()` is called once a second; `sample()` may be

@@ -33,10 +33,16 @@ export function listen(options: ServeOptions): BoundListener | Promise<BoundList
       key: options.key,
       alpnProtocols: ["http/1.1"],
       reusePort: options.reusePort,
+      tcpBacklog: options.tcpBacklog,
     });
     return { listener, transport: "tls" };
   }
-  const listener = Deno.listen({ hostname, port, reusePort: options.reusePort });
+  const listener = Deno.listen({
+    hostname,
+    port,
+    reusePort: options.reusePort,
+    tcpBacklog: options.tcpBacklog,
+  });
   return { listener, transport: "tcp" };
 }
 

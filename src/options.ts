@@ -7,16 +7,25 @@
 /** How the request reached the server. */
 export type Transport = "tcp" | "tls" | "unix" | "udp" | "unixpacket";
 
-/** The second argument of a handler; `remoteAddr` is the peer's address as the socket reports it. */
-export interface ServeHandlerInfo {
-  remoteAddr: Deno.Addr;
+/**
+ * The second argument of a handler, Deno's `ServeHandlerInfo` plus the transport: `remoteAddr` is
+ * the peer's address as the socket reports it (or as a trusted proxy says).
+ */
+export interface ServeHandlerInfo<Addr extends Deno.Addr = Deno.Addr> {
+  remoteAddr: Addr;
   transport: Transport;
+  /**
+   * Resolves once the response was written whole to the socket; rejects
+   * (`Deno.errors.Interrupted`) when it was not: the client left before, a timeout or an error
+   * answer came instead, or shutdown closed the connection. Made when first read.
+   */
+  readonly completed: Promise<void>;
 }
 
 /** Same shape as `Deno.ServeHandler`, so one handler runs under `Deno.serve` and under `serve`. */
-export type ServeHandler = (
+export type ServeHandler<Addr extends Deno.Addr = Deno.Addr> = (
   request: Request,
-  info: ServeHandlerInfo,
+  info: ServeHandlerInfo<Addr>,
 ) => Response | Promise<Response>;
 
 /** Limits and timeouts. Every field is optional; the defaults are in {@link DEFAULT_LIMITS}. */
@@ -27,7 +36,10 @@ export interface Limits {
   maxHeaderBytes: number;
   /** Most header fields in one request; more gives 431. */
   maxHeaderCount: number;
-  /** Largest request body in bytes, whatever its framing; larger gives 413. */
+  /**
+   * Largest request body in bytes, whatever its framing; larger gives 413. The default, 128 MiB
+   * (Bun's), lets ordinary uploads through as Deno.serve (which has no limit) does.
+   */
   maxBodyBytes: number;
   /**
    * Unread request body the server will read and discard to keep a connection alive after the
@@ -59,7 +71,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxUriBytes: 8 * 1024,
   maxHeaderBytes: 16 * 1024,
   maxHeaderCount: 100,
-  maxBodyBytes: 8 * 1024 * 1024,
+  maxBodyBytes: 128 * 1024 * 1024,
   maxDrainBytes: 256 * 1024,
   headersTimeout: 10_000,
   keepAliveTimeout: 5_000,
@@ -69,8 +81,11 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   shutdownGracePeriod: 10_000,
 });
 
-/** Options of `serve()`; the names follow `Deno.ServeOptions` where Deno.serve has the feature. */
-export interface ServeOptions {
+/**
+ * Options of `serve()`; the names follow `Deno.ServeOptions` where Deno.serve has the feature.
+ * `Addr` is the listener's kind of address (`ServeTcpOptions` and `ServeUnixOptions` fix it).
+ */
+export interface ServeOptions<Addr extends Deno.Addr = Deno.Addr> {
   /** TCP port; 0 picks a free one. Default 8000. Ignored when `path` is set. */
   port?: number;
   /** Address to bind. Default "0.0.0.0", as Deno.serve. */
@@ -85,10 +100,15 @@ export interface ServeOptions {
   key?: string;
   /** Share the port with other listeners (SO_REUSEPORT, Linux). */
   reusePort?: boolean;
+  /**
+   * Most connections the kernel queues for `accept` (the `listen(2)` backlog), as Deno.listen's
+   * `tcpBacklog`. Default: Deno's (511). TCP and TLS listeners.
+   */
+  tcpBacklog?: number;
   /** Aborting it shuts the server down gracefully. */
   signal?: AbortSignal;
   /** Called once the listener is bound. Default: print the URL, as Deno.serve does. */
-  onListen?: (addr: Deno.Addr) => void;
+  onListen?: (localAddr: Addr) => void;
   /** Turns an error thrown by the handler into a response. Default: log it, answer 500. */
   onError?: (error: unknown) => Response | Promise<Response>;
   /** Limits and timeouts; unset fields keep their defaults. */
@@ -131,8 +151,20 @@ export interface TrustProxyOptions {
   headers?: "x-forwarded" | "forwarded";
 }
 
-export interface ServeInit extends ServeOptions {
-  handler: ServeHandler;
+/** Options of a TCP (or, with `cert` and `key`, TLS) server: `Deno.ServeTcpOptions`' shape. */
+export interface ServeTcpOptions extends ServeOptions<Deno.NetAddr> {
+  transport?: "tcp";
+  path?: undefined;
+}
+
+/** Options of a Unix socket server: `Deno.ServeUnixOptions`' shape. */
+export interface ServeUnixOptions extends ServeOptions<Deno.UnixAddr> {
+  transport?: "unix";
+  path: string;
+}
+
+export interface ServeInit<Addr extends Deno.Addr = Deno.Addr> extends ServeOptions<Addr> {
+  handler: ServeHandler<Addr>;
 }
 
 /** Counters of one server since it started (the demo's live panel draws them). */
@@ -145,16 +177,25 @@ export interface ServerStats {
   bytesIn: number;
   /** Bytes sent to clients. */
   bytesOut: number;
+  /**
+   * Connections ended by an error of the engine itself (logged with its stack), not by the
+   * client, a timeout or the handler.
+   */
+  engineErrors: number;
 }
 
 /** What `serve()` returns; the shape of `Deno.HttpServer`, plus `stats()`. */
-export interface HttpServer extends AsyncDisposable {
+export interface HttpServer<Addr extends Deno.Addr = Deno.Addr> extends AsyncDisposable {
   /** The bound address (with the real port when 0 was asked). */
-  readonly addr: Deno.Addr;
+  readonly addr: Addr;
   /** Resolves once the server has stopped and every connection is closed. */
   readonly finished: Promise<void>;
   /** Stop accepting, let in-flight requests finish (within the grace period), close the rest. */
   shutdown(): Promise<void>;
+  /** Keeps the process alive while the server runs (the default; undoes `unref`). */
+  ref(): void;
+  /** Lets the process end although the server (and its open connections) still run. */
+  unref(): void;
   /** Live counters: open connections, requests, bytes in and out. */
   stats(): ServerStats;
 }

@@ -3,7 +3,8 @@
  * and graceful shutdown. One `Connection` per accepted client, each running on its own.
  */
 import { directOf } from "./handler/direct.ts";
-import { type ConnContext, Connection, DeadlineTicker } from "./conn.ts";
+import { type ConnContext, Connection } from "./conn/connection.ts";
+import { DeadlineTicker } from "./conn/deadlines.ts";
 import { defaultOnError } from "./handler/dispatch.ts";
 import { Registry } from "./conn/registry.ts";
 import { compose, type Layer } from "./handler/layers.ts";
@@ -19,23 +20,44 @@ import {
   type ServeInit,
   type ServeOptions,
   type ServerStats,
+  type ServeTcpOptions,
+  type ServeUnixOptions,
   type Transport,
 } from "./options.ts";
 
+// The overloads are Deno.serve's: a handler typed `Deno.ServeHandler`, options typed
+// `Deno.ServeTcpOptions` or `Deno.ServeUnixOptions`, and a result kept as `Deno.HttpServer` all
+// fit, and `server.addr` is the listener's kind of address.
+
 /** Starts a server with the default options (port 8000 on all interfaces, as Deno.serve). */
-export function serve(handler: ServeHandler): HttpServer;
+export function serve(handler: ServeHandler<Deno.NetAddr>): HttpServer<Deno.NetAddr>;
+/** Starts a server on a Unix socket, answering with `handler`. */
+export function serve(
+  options: ServeUnixOptions,
+  handler: ServeHandler<Deno.UnixAddr>,
+): HttpServer<Deno.UnixAddr>;
+/** Starts a TCP (or TLS) server with `options`, answering with `handler`. */
+export function serve(
+  options: ServeTcpOptions,
+  handler: ServeHandler<Deno.NetAddr>,
+): HttpServer<Deno.NetAddr>;
 /** Starts a server with `options`, answering with `handler`. */
 export function serve(options: ServeOptions, handler: ServeHandler): HttpServer;
+/** Starts a server on a Unix socket whose options include the handler. */
+export function serve(init: ServeUnixOptions & ServeInit<Deno.UnixAddr>): HttpServer<Deno.UnixAddr>;
+/** Starts a TCP (or TLS) server whose options include the handler. */
+export function serve(init: ServeTcpOptions & ServeInit<Deno.NetAddr>): HttpServer<Deno.NetAddr>;
 /** Starts a server whose options include the handler. */
 export function serve(init: ServeInit): HttpServer;
 export function serve(
-  a: ServeHandler | ServeOptions | ServeInit,
-  b?: ServeHandler,
+  a: ServeHandler<never> | ServeOptions<never> | ServeInit<never>,
+  b?: ServeHandler<never>,
 ): HttpServer {
-  if (typeof a === "function") return new Server({}, a);
-  const handler = b ?? (a as ServeInit).handler;
+  // The handler sees the address of the listener's kind, which its overload promised.
+  if (typeof a === "function") return new Server({}, a as ServeHandler);
+  const handler = (b ?? (a as ServeInit<never>).handler) as ServeHandler;
   if (typeof handler !== "function") throw new TypeError("serve() needs a handler function");
-  return new Server(a, handler);
+  return new Server(a as ServeOptions, handler);
 }
 
 class Server implements HttpServer {
@@ -52,7 +74,9 @@ class Server implements HttpServer {
   #roomFreed: (() => void) | null = null;
   #allClosed: (() => void) | null = null;
   /** Counters of the connections already closed (open ones are asked live). */
-  #closedTotals = { requests: 0, bytesIn: 0, bytesOut: 0 };
+  #closedTotals = { requests: 0, bytesIn: 0, bytesOut: 0, engineErrors: 0 };
+  /** False once `unref` was called (and `ref` not since). */
+  #refed = true;
 
   constructor(options: ServeOptions, handler: ServeHandler) {
     // Option mistakes (a bad CIDR, PROXY on TLS) throw before anything is bound.
@@ -84,6 +108,7 @@ class Server implements HttpServer {
     this.#drainDelay = delay;
     const start = (bound: BoundListener) => {
       this.#listener = bound.listener;
+      if (!this.#refed) bound.listener.unref();
       if (this.#closing) bound.listener.close();
       else onListen(this.addr);
       return this.#acceptLoop(bound.listener, bound.transport);
@@ -125,7 +150,13 @@ class Server implements HttpServer {
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
-      this.#track(new Connection(conn, { remoteAddr: conn.remoteAddr, transport }, this.#ctx));
+      const connection = new Connection(
+        conn,
+        { remoteAddr: conn.remoteAddr, transport },
+        this.#ctx,
+      );
+      if (!this.#refed) connection.unref();
+      this.#track(connection);
     }
     if (this.#connections.size > 0) {
       await new Promise<void>((resolve) => this.#allClosed = resolve);
@@ -139,6 +170,7 @@ class Server implements HttpServer {
       this.#closedTotals.requests += connection.requests;
       this.#closedTotals.bytesIn += connection.bytesIn;
       this.#closedTotals.bytesOut += connection.bytesOut;
+      if (connection.failed) this.#closedTotals.engineErrors++;
       this.#roomFreed?.();
       this.#roomFreed = null;
       if (this.#connections.size === 0) this.#allClosed?.();
@@ -178,6 +210,34 @@ class Server implements HttpServer {
       stats.bytesOut += connection.bytesOut;
     }
     return stats;
+  }
+
+  ref(): void {
+    this.#setRef(true);
+  }
+
+  unref(): void {
+    this.#setRef(false);
+  }
+
+  /**
+   * Whether the server keeps the process alive: its listener's accept, its connections' reads
+   * and the clock of their timeouts (what a handler awaits is the handler's own).
+   */
+  #setRef(refed: boolean): void {
+    if (this.#refed === refed) return;
+    this.#refed = refed;
+    try {
+      if (refed) this.#listener?.ref();
+      else this.#listener?.unref();
+    } catch {
+      // closed already
+    }
+    this.#ctx.deadlines.setRef(refed);
+    for (const connection of this.#connections) {
+      if (refed) connection.ref();
+      else connection.unref();
+    }
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -201,5 +201,13 @@ function rewriteRequest(request: Request, client: ForwardedClient): Request {
 }
 
 function rewriteInfo(info: ServeHandlerInfo, client: ForwardedClient): ServeHandlerInfo {
-  return client.addr === null ? info : { ...info, remoteAddr: client.addr };
+  if (client.addr === null) return info;
+  // `completed` is the engine's, made when first read: passed on, not copied.
+  return {
+    remoteAddr: client.addr,
+    transport: info.transport,
+    get completed() {
+      return info.completed;
+    },
+  };
 }

@@ -77,8 +77,11 @@ export interface UnixPacketServeOptions extends DatagramCommonOptions {
 
 export type DatagramServeOptions = UdpServeOptions | UnixPacketServeOptions;
 
-/** What `serveDatagram()` returns: an `HttpServer`, plus multicast membership for UDP. */
-export interface DatagramServer extends HttpServer {
+/**
+ * What `serveDatagram()` returns: an `HttpServer` (without `ref` and `unref`), plus multicast
+ * membership for UDP.
+ */
+export interface DatagramServer extends Omit<HttpServer, "ref" | "unref"> {
   /** Joins an IPv4 multicast group on the interface with address `networkInterface`. */
   joinMulticastV4(address: string, networkInterface: string): Promise<Deno.MulticastV4Membership>;
 }

@@ -47,6 +47,7 @@
 import { HttpError } from "../errors.ts";
 import { encodeError } from "../http1/encode.ts";
 import { defaultOnError, dispatch } from "../handler/dispatch.ts";
+import { RequestInfo } from "../handler/request_info.ts";
 import { formatHostPort } from "../listeners.ts";
 import { DEFAULT_RATE_LIMIT, sourceKey, TokenBuckets } from "./rate_limit.ts";
 import { encodeReplyDatagram, parseRequestDatagram } from "./message.ts";
@@ -91,7 +92,7 @@ class DatagramListener implements DatagramServer {
   #wake: (() => void) | null = null;
   #slotFreed: (() => void) | null = null;
   #pendingReceive: Promise<void> = Promise.resolve();
-  #stats: ServerStats = { connections: 0, requests: 0, bytesIn: 0, bytesOut: 0 };
+  #stats: ServerStats = { connections: 0, requests: 0, bytesIn: 0, bytesOut: 0, engineErrors: 0 };
 
   constructor(options: DatagramServeOptions, handler: DatagramHandler) {
     this.#handler = handler;
@@ -238,6 +239,7 @@ class DatagramListener implements DatagramServer {
   /** Parses one datagram, runs the handler, sends the reply (if any). Never throws. */
   async #answer(datagram: Uint8Array<ArrayBuffer>, from: Deno.Addr): Promise<void> {
     let reply: Uint8Array | null;
+    const info = new RequestInfo(from, this.#transport);
     try {
       const { head, request } = parseRequestDatagram(
         datagram,
@@ -245,7 +247,6 @@ class DatagramListener implements DatagramServer {
         this.#maxDatagramBytes,
         this.#defaultHost,
       );
-      const info = { remoteAddr: from, transport: this.#transport };
       this.#stats.requests++;
       const response = await dispatch(
         this.#handler,
@@ -261,14 +262,18 @@ class DatagramListener implements DatagramServer {
     } catch (error) {
       reply = encodeError(1, toHttpError(error), false);
     }
-    if (reply === null) return;
     // An unbound Unix datagram socket has no address to answer to.
-    if (from.transport === "unixpacket" && !from.path) return;
+    if (reply === null || from.transport === "unixpacket" && !from.path) {
+      info.settle(reply === null);
+      return;
+    }
     try {
       this.#stats.bytesOut += await this.#socket.send(reply, from);
+      info.settle(true);
     } catch {
       // A reply that cannot be sent (peer gone, network unreachable) is a lost datagram: UDP
       // promises nothing more, and the next request must still be answered.
+      info.settle(false);
     }
   }
 

@@ -35,6 +35,10 @@ export interface Socket {
   write(bytes: Uint8Array): Promise<number>;
   /** Closes the connection; a read or write in flight rejects. Throws if already closed. */
   close(): void;
+  /** Reads (the one in flight and those after it) keep the process alive again. */
+  ref(): void;
+  /** Reads no longer keep the process alive (an unref'd server's, `HttpServer.unref`). */
+  unref(): void;
 }
 
 type CoreRead = (rid: number, into: Uint8Array) => Promise<number>;
@@ -42,6 +46,9 @@ type CoreRead = (rid: number, into: Uint8Array) => Promise<number>;
 const candidateRead = typeof denoCore?.read === "function" ? denoCore.read as CoreRead : null;
 const unrefOp = typeof denoCore?.unrefOpPromise === "function"
   ? denoCore.unrefOpPromise as (promise: Promise<unknown>) => void
+  : null;
+const refOp = typeof denoCore?.refOpPromise === "function"
+  ? denoCore.refOpPromise as (promise: Promise<unknown>) => void
   : null;
 
 /** `core.read`, once `checkSocketRead` passed; null before and where it is not used. */
@@ -75,7 +82,48 @@ export function socketOf(conn: Deno.Conn): Socket {
     return new SettlingSocket(conn, read, CLOSE_SETTLES);
   }
   if (read === null) return conn;
-  return { read, write: (bytes) => conn.write(bytes), close: () => conn.close() };
+  return new CoreReadSocket(conn, read);
+}
+
+/**
+ * A connection read through core's operation. `Conn.ref`/`unref` reach only `Conn.read`'s own
+ * reads, so this one refs and unrefs its reads itself: the last one started (harmless once it has
+ * settled), and each one after while unref'd.
+ */
+class CoreReadSocket implements Socket {
+  #conn: Deno.Conn;
+  #read: (into: Uint8Array) => Promise<number>;
+  #refed = true;
+  #last: Promise<number> | null = null;
+
+  constructor(conn: Deno.Conn, read: (into: Uint8Array) => Promise<number>) {
+    this.#conn = conn;
+    this.#read = read;
+  }
+
+  read(into: Uint8Array): Promise<number> {
+    const operation = this.#last = this.#read(into);
+    if (!this.#refed) setOperationRef(operation, false);
+    return operation;
+  }
+
+  write(bytes: Uint8Array): Promise<number> {
+    return this.#conn.write(bytes);
+  }
+
+  close(): void {
+    this.#conn.close();
+  }
+
+  ref(): void {
+    this.#refed = true;
+    if (this.#last !== null) setOperationRef(this.#last, true);
+  }
+
+  unref(): void {
+    this.#refed = false;
+    if (this.#last !== null) setOperationRef(this.#last, false);
+  }
 }
 
 /** The symbol Deno keeps a connection's resource id under, once a connection has shown it. */
@@ -122,6 +170,9 @@ class SettlingSocket implements Socket {
   /** What Deno's own close settles: those operations are left to it. */
   #settles: CloseSettles;
   #inFlight = new Set<InFlight>();
+  #refed = true;
+  /** The last read through core's operation (`Conn.ref`/`unref` reach `Conn.read`'s only). */
+  #lastRead: Promise<number | null> | null = null;
 
   constructor(
     conn: Deno.Conn,
@@ -135,7 +186,23 @@ class SettlingSocket implements Socket {
 
   read(into: Uint8Array): Promise<number | null> {
     const operation = this.#read === null ? this.#conn.read(into) : this.#read(into);
+    if (this.#read !== null) {
+      this.#lastRead = operation;
+      if (!this.#refed) setOperationRef(operation, false);
+    }
     return this.#settles.reads ? operation : this.#track(operation, into, false);
+  }
+
+  ref(): void {
+    this.#refed = true;
+    this.#conn.ref();
+    if (this.#lastRead !== null) setOperationRef(this.#lastRead, true);
+  }
+
+  unref(): void {
+    this.#refed = false;
+    this.#conn.unref();
+    if (this.#lastRead !== null) setOperationRef(this.#lastRead, false);
   }
 
   write(bytes: Uint8Array): Promise<number> {
@@ -182,10 +249,15 @@ class SettlingSocket implements Socket {
 
 /** Lets the event loop finish while `promise` (an operation's, where core can tell) is pending. */
 function unrefOperation(promise: Promise<unknown>): void {
+  setOperationRef(promise, false);
+}
+
+/** Whether the pending operation `promise` keeps the event loop alive; nothing once it settled. */
+function setOperationRef(promise: Promise<unknown>, refed: boolean): void {
   try {
-    unrefOp?.(promise);
+    (refed ? refOp : unrefOp)?.(promise);
   } catch {
-    // not an operation's promise: nothing to unref
+    // not an operation's promise, or one that settled: nothing to change
   }
 }
 

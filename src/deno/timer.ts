@@ -38,10 +38,10 @@ const candidate = typeof denoCore?.createTimer === "function" &&
 /** Core's timers, once checked; null before and where they are not used. */
 let core: CoreTimers | null = null;
 
-/** Calls `callback` every `ms` milliseconds, keeping the process alive, until the returned
- * function is called. */
-export function repeatEvery(ms: number, callback: () => void): () => void {
-  return start(ms, callback, true);
+/** Calls `callback` every `ms` milliseconds, keeping the process alive unless `refed` is false,
+ * until the returned function is called. */
+export function repeatEvery(ms: number, callback: () => void, refed = true): () => void {
+  return start(ms, callback, true, refed);
 }
 
 /** Calls `callback` once after `ms` milliseconds, keeping the process alive until then, unless
@@ -50,13 +50,14 @@ export function runAfter(ms: number, callback: () => void): () => void {
   return start(ms, callback, false);
 }
 
-function start(ms: number, callback: () => void, repeat: boolean): () => void {
+function start(ms: number, callback: () => void, repeat: boolean, refed = true): () => void {
   if (core === null) {
     const id = repeat ? setInterval(callback, ms) : setTimeout(callback, ms);
+    if (!refed) Deno.unrefTimer(id);
     return () => clearTimeout(id); // it clears either kind (the two share one list)
   }
   const timers = core;
-  const timer = timers.createTimer(callback, ms, undefined, repeat, true, false);
+  const timer = timers.createTimer(callback, ms, undefined, repeat, refed, false);
   return () => timers.cancelTimer(timer);
 }
 

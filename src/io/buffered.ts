@@ -21,6 +21,15 @@ export interface ByteSource {
   read(p: Uint8Array): Promise<number | null>;
 }
 
+/**
+ * What a reader sends out before it reads from its source (see `BufferedReader.flushFirst`): a
+ * `BufferedWriter` over the same connection.
+ */
+export interface Flushable {
+  readonly pendingBytes: number;
+  flush(): Promise<void>;
+}
+
 /** The part of `Deno.Conn` the writer needs. */
 export interface ByteSink {
   write(p: Uint8Array): Promise<number>;
@@ -124,6 +133,8 @@ export class BufferedReader {
   #reading = 0;
   /** Whether the last read filled the whole buffer (it was offered all of it, and took it). */
   #filledWhole = false;
+  /** Flushed before each read from the source (see `flushFirst`), or null. */
+  #flushFirst: Flushable | null = null;
 
   constructor(source: ByteSource, initialBytes = INITIAL_BUFFER_BYTES) {
     this.#source = source;
@@ -142,6 +153,15 @@ export class BufferedReader {
     this.#buf = new Uint8Array(0);
     this.#start = this.#end = 0;
     this.#eof = true;
+  }
+
+  /**
+   * Has every read from the source wait until `writer` has sent what it holds: a connection's
+   * answers that are ready leave before it waits for more of the client's bytes, whatever it
+   * waits for (the next request, the rest of a head, a body).
+   */
+  flushFirst(writer: Flushable): void {
+    this.#flushFirst = writer;
   }
 
   /** Bytes received and not yet consumed. */
@@ -235,6 +255,10 @@ export class BufferedReader {
     this.#reading++;
     // An empty buffer is read into whole: no view to allocate, the usual case between requests.
     const into = this.#end === 0 ? this.#buf : this.#buf.subarray(this.#end);
+    const writer = this.#flushFirst;
+    if (writer !== null && writer.pendingBytes !== 0) {
+      return writer.flush().then(() => this.#source.read(into));
+    }
     return this.#source.read(into);
   }
 

@@ -488,6 +488,7 @@ Deno.test("stats(): open connections, requests and bytes in/out", async () => {
     requests: 1,
     bytesIn: live.bytesIn,
     bytesOut: live.bytesOut,
+    engineErrors: 0,
   });
 });
 

@@ -286,7 +286,7 @@ Deno.test("RecentPeers counts distinct peers heard from in the last second", () 
 
 Deno.test("StatsSampler sums the transports and rates requests per tick", () => {
   const counters = (connections: number, requests: number, bytes: number) => ({
-    stats: () => ({ connections, requests, bytesIn: bytes, bytesOut: 2 * bytes }),
+    stats: () => ({ connections, requests, bytesIn: bytes, bytesOut: 2 * bytes, engineErrors: 0 }),
   });
   const sources: Sources = { tcp: counters(2, 10, 100), unix: counters(1, 5, 10), udp: null };
   const sampler = new StatsSampler(sources, () => 42);

@@ -14,7 +14,19 @@
 import assert from "node:assert/strict";
 import { serve } from "../../mod.ts";
 import { handler, openGate, pattern } from "../fixtures/parity_handler.ts";
+import fc from "fast-check";
 import { parseResponses, readToEnd, writeAll } from "../helpers.ts";
+import {
+  CRLF,
+  deliver,
+  everyByte,
+  everySplit,
+  getPiece,
+  layout,
+  MIXED_BATCH,
+  postPiece,
+  segmentedBatch,
+} from "../segmented.ts";
 
 /** Headers that vary with the connection, the clock or the server's identity. */
 const IGNORED = new Set([
@@ -626,5 +638,44 @@ Deno.test("parity (fetch): a handler that throws gives the same 500 under both",
   for (const server of [servers.deno, servers.sockserve]) {
     const again = await fetch(`${server.origin}/text`, { client });
     assert.equal(await again.text(), HELLO);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// pipelined batches cut into pieces: every answer that is ready leaves before the server waits
+
+Deno.test("parity (raw): a pipelined batch cut in two at every offset is answered piece by piece", async () => {
+  await using servers = startBoth();
+  for (const server of [servers.deno, servers.sockserve]) {
+    for (const cuts of everySplit(layout(MIXED_BATCH).bytes)) {
+      await deliver(server.port, MIXED_BATCH, cuts);
+    }
+  }
+});
+
+Deno.test("parity (raw): a pipelined batch sent one byte at a time is answered request by request", async () => {
+  await using servers = startBoth();
+  for (const server of [servers.deno, servers.sockserve]) {
+    await deliver(server.port, MIXED_BATCH, everyByte(layout(MIXED_BATCH).bytes));
+  }
+});
+
+Deno.test("parity (raw): random pipelined batches cut at random offsets", async () => {
+  await using servers = startBoth();
+  await fc.assert(
+    fc.asyncProperty(segmentedBatch, async ({ pieces, cuts }) => {
+      await deliver(servers.deno.port, pieces, cuts);
+      await deliver(servers.sockserve.port, pieces, cuts);
+    }),
+    { numRuns: 30 },
+  );
+});
+
+Deno.test("parity (raw): an empty line after a GET and after a POST body is ignored", async () => {
+  await using servers = startBoth();
+  for (const server of [servers.deno, servers.sockserve]) {
+    await deliver(server.port, [getPiece(7), CRLF], []);
+    await deliver(server.port, [postPiece("body"), CRLF], []);
+    await deliver(server.port, [postPiece("body"), CRLF, getPiece(8)], []);
   }
 });

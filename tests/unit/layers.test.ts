@@ -6,6 +6,7 @@ import type { ServeHandler, ServeHandlerInfo } from "../../src/options.ts";
 const info: ServeHandlerInfo = {
   remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 1 },
   transport: "tcp",
+  completed: Promise.resolve(),
 };
 const view = { method: "GET", pathname: "/", search: "", headers: { get: () => null } };
 
