@@ -17,6 +17,8 @@
  * have controllers (one line is logged).
  */
 
+import { INTERNALS_ALLOWED } from "./gate.ts";
+
 /** Deno's pieces that `abortRequest` relies on. */
 interface Internals {
   /** Where a Request keeps its signal, once made (or `false`). */
@@ -109,6 +111,6 @@ function behaves(found: Internals): boolean {
     early.signal === signal && late.signal.aborted && late.signal.reason?.name === "AbortError";
 }
 
-let internals = findInternals();
+let internals = INTERNALS_ALLOWED ? findInternals() : null;
 /** Whether `behaves` has run. */
 let verified = false;
