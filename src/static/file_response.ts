@@ -18,6 +18,7 @@ import { acceptedEncodings } from "./negotiate.ts";
 import { resolvePath, type Root, splitLast } from "./path.ts";
 import { type ByteRange, contentRange, multipartByteranges, parseRange } from "./range.ts";
 import { plainAnswer } from "./responses.ts";
+import { injectedAnswer } from "./inject.ts";
 
 /** A regular file that passed the root checks: its real path and metadata. */
 export interface FileTarget {
@@ -42,6 +43,8 @@ export interface FileResponseOptions {
    * cache hands out for as long as the file does not change) or per kept coded bytes, and shared.
    */
   sharedFields: WeakMap<Deno.FileInfo | Uint8Array, FieldList>;
+  /** Markup injected into HTML files before `</body>` (inject.ts), or null/absent for none. */
+  injectHtml?: string | null;
 }
 
 /** What is actually sent: which file's bytes, in which coding, and whether coded on the fly. */
@@ -58,6 +61,9 @@ export function fileAnswer(
   options: FileResponseOptions,
 ): Answer {
   const { contentType, compressible } = typeOf(target.path);
+  if (options.injectHtml && contentType.startsWith("text/html")) {
+    return injectedAnswer(request, target, contentType, options.injectHtml, options);
+  }
   const status = options.status ?? 200;
   // Ranges count bytes of the identity representation: a request with Range is never coded, so
   // range offsets always mean the same bytes (and validators the same file) whatever it accepts.

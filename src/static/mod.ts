@@ -57,6 +57,11 @@ export interface FileServerOptions {
   compress?: boolean;
   /** `/about` serves about.html, and `/about.html` redirects (301) to `/about`. Default false. */
   cleanUrls?: boolean;
+  /**
+   * Markup inserted into every HTML file before `</body>` (the dev server's live-reload script).
+   * Such files are sent whole and uncoded, with an ETag of their own. Default none.
+   */
+  injectHtml?: string;
 }
 
 interface Settings extends FileResponseOptions {
@@ -102,6 +107,7 @@ export function fileServer(
     sharedFields: new WeakMap(),
     spa: options.spa ?? false,
     cleanUrls: options.cleanUrls ?? false,
+    injectHtml: options.injectHtml ?? null,
     compress: options.compress ?? true,
     cache: new FileCache(),
   };
