@@ -8,14 +8,14 @@ import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { serve } from "./server.ts";
 import { formatHostPort, listenerUrl } from "./listeners.ts";
 import { serveDatagram } from "./datagram.ts";
-import type { ServeHandler, ServeOptions } from "./options.ts";
+import type { ServeOptions } from "./options.ts";
 import { CidrList } from "./ip.ts";
 import type { DotfilesPolicy, FileServerOptions } from "./static/mod.ts";
 import { LOG_FORMATS, type LogFormat, stdoutLines } from "./log.ts";
 import { type CliServer, cliServer } from "./cli_handler.ts";
 import type { DevOptions } from "./cli/dev_handler.ts";
 import type { FileConfig } from "./cli/config.ts";
-import { configFile, DEV_FLAGS, devOptions, DevUsageError } from "./cli/dev_flags.ts";
+import { configFile, DEV_FLAGS, DEV_HELP, devOptions, DevUsageError } from "./cli/dev_flags.ts";
 import {
   bindWithFallback,
   DEFAULT_PORT,
@@ -61,16 +61,7 @@ Flags:
   --drain-delay MS      on SIGTERM, serve on this long (health 503) before closing the
                         listener (default: 5000 with --health, else 0)
 
-Development server:
-  --watch               live reload: pages reload when a file under ROOT changes, changed
-                        stylesheets are swapped in place (default: off)
-  --clean-urls          /about serves about.html; /about.html redirects to /about
-  --proxy PREFIX=URL    forward requests under PREFIX to the http:// backend URL, e.g.
-                        --proxy /api=http://127.0.0.1:3000 (repeatable)
-  --proxy-timeout MS    504 when a backend sends no response head in time (default: 30000)
-  --config FILE         settings file (default: sockserve.json in the current directory,
-                        when there is one); flags override it
-  --no-config           ignore sockserve.json
+${DEV_HELP}
   -h, --help            show this help and exit
 `;
 

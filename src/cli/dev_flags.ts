@@ -16,6 +16,18 @@ import { checkPrefix, parseBackend, type ProxyRoute } from "./proxy/backend.ts";
 import { DEFAULT_PROXY_TIMEOUT_MS } from "./proxy/handler.ts";
 import { resolveFrom } from "./startup.ts";
 
+/** The flags' part of `--help`. */
+export const DEV_HELP = `Development server:
+  --watch               live reload: pages reload when a file under ROOT changes, changed
+                        stylesheets are swapped in place (default: off)
+  --clean-urls          /about serves about.html; /about.html redirects to /about
+  --proxy PREFIX=URL    forward requests under PREFIX to the http:// backend URL, e.g.
+                        --proxy /api=http://127.0.0.1:3000 (repeatable)
+  --proxy-timeout MS    504 when a backend sends no response head in time (default: 30000)
+  --config FILE         settings file (default: sockserve.json in the current directory,
+                        when there is one); flags override it
+  --no-config           ignore sockserve.json`;
+
 /** No defaults: an absent flag leaves the config file's setting. */
 export const DEV_FLAGS = {
   watch: { type: "boolean" },

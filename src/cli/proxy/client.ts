@@ -102,6 +102,7 @@ export class BackendConnection {
     method: string,
     body: ReadableStream<Uint8Array> | null,
     bodyFraming: RequestBodyFraming,
+    onBodyError: (message: string) => void = () => {},
   ): Promise<BackendResponse> {
     const reused = this.used;
     this.used = true;
@@ -126,7 +127,9 @@ export class BackendConnection {
       throw new BackendProtocolError(framing.reason);
     }
     const ended = Promise.withResolvers<boolean>();
-    const stream = framing.kind === "none" ? null : this.#bodyStream(framing, ended.resolve);
+    const stream = framing.kind === "none"
+      ? null
+      : this.#bodyStream(framing, ended.resolve, onBodyError);
     if (stream === null) ended.resolve(true);
     const keepAlive = response.minor === 1 && !hasToken(response, "connection", "close") &&
       framing.kind !== "close";
@@ -199,6 +202,7 @@ export class BackendConnection {
   #bodyStream(
     framing: ResponseFraming,
     ended: (whole: boolean) => void,
+    onError: (message: string) => void,
   ): ReadableStream<Uint8Array> {
     const reader = this.reader;
     let remaining = framing.kind === "length" ? framing.length : Infinity;
@@ -206,6 +210,7 @@ export class BackendConnection {
     const fail = (controller: ReadableStreamDefaultController<Uint8Array>, message: string) => {
       this.close();
       ended(false);
+      onError(message);
       controller.error(new BackendProtocolError(message));
     };
     return new ReadableStream<Uint8Array>({

@@ -78,7 +78,14 @@ export class Proxy {
           return badGateway(where, `cannot connect: ${describe(error)}`);
         }
         try {
-          response = await connection.exchange(head, request.method, request.body, framing);
+          response = await connection.exchange(
+            head,
+            request.method,
+            request.body,
+            framing,
+            (message) =>
+              console.error(`proxy: ${where}: ${message}; the client's connection is cut`),
+          );
           break;
         } catch (error) {
           if (timedOut) return this.#timeoutAnswer(where);
