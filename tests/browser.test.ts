@@ -4,49 +4,16 @@
  * button, sends text to be upper-cased and watches the live panel draw the event stream. A
  * screenshot is left in test-output/ for a person to look at.
  *
- * Chromium comes from apt (`.ci/run` installs it). When /usr/bin/chromium is missing the test
- * tries `apt-get install chromium` itself, and is skipped — saying why — only if that fails.
+ * Chromium comes from apt (see chromium_helpers.ts); without it the test is skipped, saying why.
  */
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { ensureChromium, exists, launchChromium } from "./chromium_helpers.ts";
 import { startDemo } from "./demo_helpers.ts";
 import { deadline, encode, writeAll } from "./examples_helpers.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const OUTPUT = new URL("../test-output/", import.meta.url);
 /** Every wait for the page (text to appear, a number to change) gives up after this. */
 const PAGE_TIMEOUT_MS = 15_000;
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Installs chromium with apt when it is missing; returns why it is unavailable, or null. */
-async function ensureChromium(): Promise<string | null> {
-  if (exists(CHROMIUM)) return null;
-  const run = async (args: string[]) => {
-    try {
-      const { code } = await new Deno.Command("apt-get", {
-        args,
-        env: { DEBIAN_FRONTEND: "noninteractive" },
-        stdout: "null",
-        stderr: "null",
-      }).output();
-      return code === 0;
-    } catch {
-      return false; // no apt-get here at all
-    }
-  };
-  if (await run(["update", "-qq"]) && await run(["install", "-y", "-qq", "chromium"])) {
-    if (exists(CHROMIUM)) return null;
-  }
-  return `${CHROMIUM} is missing and "apt-get install chromium" failed (not root? no network?)`;
-}
 
 const unavailable = await ensureChromium();
 if (unavailable) console.warn(`browser test skipped: ${unavailable}`);
@@ -61,21 +28,7 @@ Deno.test({
     await using running = await startDemo(["--log", "off"]);
     const { demo, base, udpPort, unixPath } = running;
     const profile = await Deno.makeTempDir({ prefix: "sockserve_chromium_" });
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      viewport: { width: 1100, height: 900 },
-    });
+    const context = await launchChromium(profile);
     let unixConn: Deno.Conn | null = null;
     try {
       const page = context.pages()[0] ?? await context.newPage();

@@ -4,8 +4,8 @@
  * connection read until the bytes a test waits for have come (no sleeps: each wait has a deadline).
  */
 import assert from "node:assert/strict";
-import { fileServer } from "../mod.ts";
-import { type DevOptions, devServer } from "../src/cli/dev_handler.ts";
+import type { DevOptions } from "../src/cli/dev_handler.ts";
+import { cliServer } from "../src/cli_handler.ts";
 import { startServer } from "./helpers.ts";
 import { deadline } from "./examples_helpers.ts";
 
@@ -72,7 +72,7 @@ export interface DevTestServer extends AsyncDisposable {
   root: string;
 }
 
-/** The dev server over a temporary root holding `files`, on 127.0.0.1 and a free port. */
+/** The dev server (as the command line builds it) over a temporary root holding `files`, on 127.0.0.1 and a free port. */
 export async function startDev(
   options: Partial<DevOptions>,
   files: Record<string, string> = {},
@@ -83,7 +83,8 @@ export async function startDev(
     await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
     await Deno.writeTextFile(full, content);
   }
-  const dev = devServer(fileServer(root), root, devOptions(options));
+  // The handler `deno task serve` builds, without the access log.
+  const dev = cliServer({ root, files: {}, log: "off", dev: devOptions(options) });
   const server = startServer(dev.handler);
   return {
     port: server.port,

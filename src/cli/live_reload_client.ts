@@ -9,8 +9,9 @@ export const LIVE_RELOAD_SCRIPT = `// sockserve live reload (--watch)
 (() => {
   "use strict";
   if (window.__sockserveLiveReload) return;
-  window.__sockserveLiveReload = true;
+  // Kept on the window: loaded twice, the page still has one stream, and a test can see it open.
   const source = new EventSource("/.sockserve/livereload");
+  window.__sockserveLiveReload = source;
   const isCss = (path) => /\\.css$/i.test(path);
   function swapStylesheets() {
     const links = document.querySelectorAll('link[rel~="stylesheet"][href]');
