@@ -234,8 +234,12 @@ const FRAMING_HEADERS = [
   "upgrade",
 ];
 
+/** A field value: tabs, visible ASCII, spaces and Latin-1's upper half (obs-text). */
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
 function checkHeader(name: string, value: string): void {
   try {
+    if (!FIELD_VALUE.test(value)) throw new Error();
     new Headers([[name, value]]);
   } catch {
     throw new Error("is not a valid header field (name: a token; value: no control characters)");

@@ -26,10 +26,11 @@ export interface Backend {
 
 /** Parses a target URL; throws an Error saying what is wrong. */
 export function parseBackend(target: string): Backend {
-  const match = /^http:\/\/([^/?#]+)(\/[^?#]*)?$/i.exec(target);
+  const match = /^http:\/\/([^/?#@]+)(\/[^?#]*)?$/i.exec(target);
   if (match === null) {
     throw new Error(
-      `"${target}" must be an http:// URL with a host, an optional port and path, no query`,
+      `"${target}" must be an http:// URL with a host, an optional port and path, no query ` +
+        "and no credentials",
     );
   }
   let url: URL;
@@ -37,9 +38,6 @@ export function parseBackend(target: string): Backend {
     url = new URL(target);
   } catch {
     throw new Error(`"${target}" is not a URL`);
-  }
-  if (url.username !== "" || url.password !== "") {
-    throw new Error(`"${target}" must not carry credentials`);
   }
   const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
   return {
