@@ -148,7 +148,7 @@ Deno.test("binding 0.0.0.0 prints Local: and Network: URLs", async () => {
   for (;;) {
     const line = (await deadline(cli.nextLine(), "a Network line or the access log"))!;
     if (line.includes('"GET /app.js HTTP/1.1" 200')) break;
-    const match = /^  Network: http:\/\/([\d.]+):(\d+)\/$/.exec(line);
+    const match = /^ {2}Network: http:\/\/([\d.]+):(\d+)\/$/.exec(line);
     assert.ok(match, line);
     assert.equal(Number(match[2]), port);
     assert.ok(!match[1].startsWith("127."), "loopback is the Local line's");
