@@ -57,6 +57,7 @@ export interface BackendResponse {
   /**
    * Settles once the exchange is over: true when the connection can carry another request (the
    * request body was sent whole, the response body read whole, neither side asked to close).
+   * Never settles after a 101: the connection then belongs to the tunnel (tunnel.ts).
    */
   done: Promise<boolean>;
 }
@@ -120,6 +121,10 @@ export class BackendConnection {
       this.close();
       body?.cancel().catch(() => {});
       throw error;
+    }
+    if (response.status === 101) {
+      // The bytes after the head are the new protocol's: the connection is the caller's now.
+      return { head: response, body: null, framing: { kind: "none" }, done: new Promise(() => {}) };
     }
     const framing = responseFraming(response, method);
     if (framing.kind === "error") {

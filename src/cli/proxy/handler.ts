@@ -15,6 +15,8 @@ import {
   type RequestBodyFraming,
 } from "./client.ts";
 import { BackendPool } from "./pool.ts";
+import { tunnel } from "./tunnel.ts";
+import { claimUpgrade } from "../../conn/upgrade.ts";
 
 /** Default milliseconds from sending a request to the backend's response head: then 504. */
 export const DEFAULT_PROXY_TIMEOUT_MS = 30_000;
@@ -100,8 +102,41 @@ export class Proxy {
       stopTimer();
     }
     const used = connection;
+    if (response.head.status === 101) return this.#upgraded(request, response, used, where);
     response.done.then((reusable) => route.pool.release(used, reusable));
     return toResponse(response, where);
+  }
+
+  /**
+   * The backend switched protocols: the client gets the 101 and, once the server has written it,
+   * its connection is joined to the backend's. A 101 the client did not ask for is refused.
+   */
+  #upgraded(
+    request: Request,
+    response: BackendResponse,
+    connection: BackendConnection,
+    where: string,
+  ): Response {
+    const asked = upgradeOf(request);
+    if (asked === null) {
+      connection.close();
+      return badGateway(where, "101 Switching Protocols to a request that asked for no upgrade");
+    }
+    const answer = toResponse(response, where);
+    const protocol = headValue(response.head.fields, "upgrade") ?? asked;
+    answer.headers.set("upgrade", protocol);
+    let claimed = false;
+    claimUpgrade(answer, (channel) => {
+      claimed = true;
+      tunnel(channel, connection).catch((error) => {
+        console.error(`proxy: ${where}: the upgraded connection failed:`, error);
+      });
+    });
+    // The client left before the 101 could be written: nobody will claim the backend's side.
+    request.signal.addEventListener("abort", () => {
+      if (!claimed) connection.close();
+    }, { once: true });
+    return answer;
   }
 
   /** A connection, or a rejection once the deadline has passed (a connect can hang for long). */
@@ -163,6 +198,17 @@ function isHopByHop(name: string, listed: Set<string>): boolean {
   return HOP_BY_HOP.has(name) || name.startsWith("proxy-") || listed.has(name);
 }
 
+/** The request's `Upgrade` value when it asks for one (with `Connection: upgrade`), or null. */
+function upgradeOf(request: Request): string | null {
+  const upgrade = request.headers.get("upgrade");
+  return upgrade !== null && connectionTokens(request.headers).has("upgrade") ? upgrade : null;
+}
+
+function headValue(fields: readonly string[], name: string): string | null {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return null;
+}
+
 function connectionTokens(headers: Headers): Set<string> {
   const value = headers.get("connection") ?? "";
   return new Set(value.split(",").map((t) => t.trim().toLowerCase()).filter((t) => t !== ""));
@@ -198,6 +244,9 @@ function requestHead(
   } else if (forwardedFor !== null) head += `x-forwarded-for: ${forwardedFor}\r\n`;
   head += `x-forwarded-proto: ${url.protocol.slice(0, -1)}\r\n`;
   head += `x-forwarded-host: ${url.host}\r\n`;
+  // An upgrade (a WebSocket) is asked of the backend as the client asked it of us.
+  const upgrade = upgradeOf(request);
+  if (upgrade !== null) head += `connection: upgrade\r\nupgrade: ${upgrade}\r\n`;
   if (framing.kind === "length") head += `content-length: ${framing.length}\r\n`;
   else if (framing.kind === "chunked") head += "transfer-encoding: chunked\r\n";
   return head + "\r\n";
