@@ -25,7 +25,13 @@ export interface CliProcess extends AsyncDisposable {
  */
 export async function startCli(
   args: string[],
-  options: { command?: string[]; env?: Record<string, string>; cwd?: string | URL } = {},
+  options: {
+    command?: string[];
+    env?: Record<string, string>;
+    cwd?: string | URL;
+    /** Start from an empty environment (then `env` must hold PATH, HOME and the like). */
+    clearEnv?: boolean;
+  } = {},
 ): Promise<CliProcess> {
   const [program, ...prefix] = options.command ?? [Deno.execPath(), ...await serveCommand()];
   const child = new Deno.Command(program, {
@@ -35,6 +41,7 @@ export async function startCli(
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1", ...options.env },
+    clearEnv: options.clearEnv ?? false,
   }).spawn();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = "";

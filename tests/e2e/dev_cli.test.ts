@@ -11,6 +11,8 @@ import { reachableUrls } from "../../src/cli/startup.ts";
 
 const REPO = new URL("../../", import.meta.url);
 const REPO_DIR = decodeURIComponent(REPO.pathname).replace(/\/$/, "");
+/** Absolute: a relative ROOT would be read from an INIT_CWD the test runner may have. */
+const WWW = `${REPO_DIR}/www`;
 
 /** The URL of the startup line, after any port-fallback lines (returned too). */
 async function startupUrl(cli: CliProcess): Promise<{ url: string; before: string[] }> {
@@ -22,6 +24,13 @@ async function startupUrl(cli: CliProcess): Promise<{ url: string; before: strin
     if (match) return { url: match[1], before };
     before.push(line);
   }
+}
+
+/** This process's environment without `name`. */
+function inheritedExcept(name: string): Record<string, string> {
+  const env = Deno.env.toObject();
+  delete env[name];
+  return env;
 }
 
 async function text(url: string): Promise<[number, string]> {
@@ -44,6 +53,9 @@ Deno.test("cd www && deno task serve . serves www/, not the repository", async (
   await using cli = await startCli([".", "--port", "0", "--log", "off"], {
     command: [Deno.execPath(), "task", "serve"],
     cwd: new URL("www/", REPO),
+    // deno task (like npm) keeps an INIT_CWD it inherits: `deno task test` sets one.
+    clearEnv: true,
+    env: inheritedExcept("INIT_CWD"),
   });
   const { url } = await startupUrl(cli);
   assert.equal((await text(`${url}/app.js`))[0], 200);
@@ -109,7 +121,7 @@ Deno.test("without --port a taken 8000 moves to the next free port and says so",
     assert.ok(error instanceof Deno.errors.AddrInUse, String(error));
   }
   try {
-    await using cli = await startCli(["www", "--log", "off"]);
+    await using cli = await startCli([WWW, "--log", "off"]);
     const { url, before } = await startupUrl(cli);
     const port = Number(new URL(url).port);
     assert.ok(port > 8000 && port <= 8010, url);
@@ -125,7 +137,7 @@ Deno.test("with --port, a taken port is one line on stderr and exit 1", async ()
   using holder = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = holder.addr.port;
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [...await serveCommand(), "www", "--port", String(port)],
+    args: [...await serveCommand(), WWW, "--port", String(port)],
     cwd: REPO,
     stdout: "piped",
     stderr: "piped",
@@ -136,7 +148,7 @@ Deno.test("with --port, a taken port is one line on stderr and exit 1", async ()
 });
 
 Deno.test("binding 0.0.0.0 prints Local: and Network: URLs", async () => {
-  await using cli = await startCli(["www", "--host", "0.0.0.0", "--port", "0"]);
+  await using cli = await startCli([WWW, "--host", "0.0.0.0", "--port", "0"]);
   const { url } = await startupUrl(cli);
   const port = Number(new URL(url).port);
   assert.equal(
@@ -188,7 +200,7 @@ Deno.test("reachableUrls: one Network line per usable address, IPv6 only when ::
 Deno.test("--proxy from the command line forwards to the backend", async () => {
   await using backend = await startBackend();
   await using cli = await startCli([
-    "www",
+    WWW,
     "--port",
     "0",
     "--log",
