@@ -18,6 +18,9 @@ import { BackendPool } from "./pool.ts";
 import { tunnel } from "./tunnel.ts";
 import { claimUpgrade } from "../../conn/upgrade.ts";
 
+/** What the deadline of a forwarded request settles with. */
+const TIMED_OUT = Symbol("timed out");
+
 /** Default milliseconds from sending a request to the backend's response head: then 504. */
 export const DEFAULT_PROXY_TIMEOUT_MS = 30_000;
 
@@ -66,21 +69,31 @@ export class Proxy {
     const where = `${route.target} for ${request.method} ${url.pathname}`;
     let timedOut = false;
     let connection: BackendConnection | null = null;
+    // The deadline settles the wait itself: closing the connection ends a pending read on the
+    // Deno versions tested, but the answer must not depend on it.
+    const deadline = Promise.withResolvers<typeof TIMED_OUT>();
     const stopTimer = runAfter(this.#timeout, () => {
       timedOut = true;
       connection?.close();
+      deadline.resolve(TIMED_OUT);
     });
     let response: BackendResponse;
     try {
       for (let attempt = 0;; attempt++) {
         try {
-          connection = await this.#acquire(route.pool, attempt > 0, () => timedOut);
+          const acquiring = route.pool.acquire(attempt > 0);
+          const acquired = await Promise.race([acquiring, deadline.promise]);
+          if (acquired === TIMED_OUT) {
+            acquiring.then((late) => late.close(), () => {}); // a connect that succeeds too late
+            return this.#timeoutAnswer(where);
+          }
+          connection = acquired;
         } catch (error) {
           if (timedOut) return this.#timeoutAnswer(where);
           return badGateway(where, `cannot connect: ${describe(error)}`);
         }
         try {
-          response = await connection.exchange(
+          const exchanging = connection.exchange(
             head,
             request.method,
             request.body,
@@ -88,6 +101,12 @@ export class Proxy {
             (message) =>
               console.error(`proxy: ${where}: ${message}; the client's connection is cut`),
           );
+          const exchanged = await Promise.race([exchanging, deadline.promise]);
+          if (exchanged === TIMED_OUT) {
+            exchanging.catch(() => {}); // it fails on the closed connection, if ever it settles
+            return this.#timeoutAnswer(where);
+          }
+          response = exchanged;
           break;
         } catch (error) {
           if (timedOut) return this.#timeoutAnswer(where);
@@ -137,28 +156,6 @@ export class Proxy {
       if (!claimed) connection.close();
     }, { once: true });
     return answer;
-  }
-
-  /** A connection, or a rejection once the deadline has passed (a connect can hang for long). */
-  #acquire(pool: BackendPool, fresh: boolean, late: () => boolean): Promise<BackendConnection> {
-    if (late()) return Promise.reject(new Error("timed out"));
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const stop = runAfter(this.#timeout, () => {
-        settled = true;
-        reject(new Error("timed out"));
-      });
-      pool.acquire(fresh).then((connection) => {
-        stop();
-        if (settled || late()) {
-          connection.close();
-          reject(new Error("timed out"));
-        } else resolve(connection);
-      }, (error) => {
-        stop();
-        reject(error);
-      });
-    });
   }
 
   #timeoutAnswer(where: string): Response {
