@@ -19,14 +19,29 @@ export interface CliProcess extends AsyncDisposable {
   stderr(): Promise<string>;
 }
 
-export async function startCli(args: string[]): Promise<CliProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...await serveCommand(), ...args],
-    cwd: new URL("..", import.meta.url),
+/**
+ * Runs the serve task with `args`. `command` replaces the task's command (an installed
+ * `sockserve`, say); `env` adds variables (INIT_CWD, as `deno task` sets it).
+ */
+export async function startCli(
+  args: string[],
+  options: {
+    command?: string[];
+    env?: Record<string, string>;
+    cwd?: string | URL;
+    /** Start from an empty environment (then `env` must hold PATH, HOME and the like). */
+    clearEnv?: boolean;
+  } = {},
+): Promise<CliProcess> {
+  const [program, ...prefix] = options.command ?? [Deno.execPath(), ...await serveCommand()];
+  const child = new Deno.Command(program, {
+    args: [...prefix, ...args],
+    cwd: options.cwd ?? new URL("..", import.meta.url),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...options.env },
+    clearEnv: options.clearEnv ?? false,
   }).spawn();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = "";

@@ -8,19 +8,33 @@ import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { serve } from "../server.ts";
 import { formatHostPort, listenerUrl } from "../listeners.ts";
 import { serveDatagram } from "../datagram/server.ts";
-import type { ServeHandler, ServeOptions } from "../options.ts";
+import type { ServeOptions } from "../options.ts";
 import { CidrList } from "../balancer/ip.ts";
 import type { DotfilesPolicy, FileServerOptions } from "../static/mod.ts";
 import { LOG_FORMATS, type LogFormat, stdoutLines } from "./access_log.ts";
-import cliHandler from "./handler.ts";
+import { type CliServer, cliServer } from "./handler.ts";
+import type { DevOptions } from "./dev_handler.ts";
+import type { FileConfig } from "./config.ts";
+import { configFile, DEV_FLAGS, DEV_HELP, devOptions, DevUsageError } from "./dev_flags.ts";
+import {
+  bindWithFallback,
+  DEFAULT_PORT,
+  isWildcard,
+  networkInterfaces,
+  reachableUrls,
+  resolveFrom,
+  startDirectory,
+} from "./startup.ts";
 import { serveWorkers } from "../workers/pool.ts";
 
 export const HELP = `Usage: deno task serve [ROOT] [flags]
 
-Serves the files below ROOT (default: www) over HTTP/1.1.
+Serves the files below ROOT (default: www) over HTTP/1.1. A relative ROOT (and any other
+relative path) is read from the directory the command was started in.
 
 Flags:
-  --port N              TCP port; 0 picks a free one (default: 8000)
+  --port N              TCP port; 0 picks a free one (default: 8000, or the next free one
+                        up to 8010 when 8000 is taken)
   --host H              address to bind; 0.0.0.0 or :: for all (default: 127.0.0.1)
   --unix PATH           also listen on a Unix domain socket at PATH
   --udp PORT            also answer HTTP over UDP on PORT
@@ -46,6 +60,8 @@ Flags:
   --health PATH         answer PATH with 200, and 503 once shutdown begins (default: none)
   --drain-delay MS      on SIGTERM, serve on this long (health 503) before closing the
                         listener (default: 5000 with --health, else 0)
+
+${DEV_HELP}
   -h, --help            show this help and exit
 `;
 
@@ -54,7 +70,15 @@ export class UsageError extends Error {}
 
 /** Where to listen. A list, so each listener gets its own startup line. */
 export type ListenerSpec =
-  | { kind: "tcp"; hostname: string; port: number; certFile?: string; keyFile?: string }
+  | {
+    kind: "tcp";
+    hostname: string;
+    port: number;
+    certFile?: string;
+    keyFile?: string;
+    /** No port was asked for: a taken 8000 moves on to the next free port, up to 8010. */
+    fallback?: boolean;
+  }
   | { kind: "unix"; path: string };
 
 export interface CliConfig {
@@ -66,6 +90,8 @@ export interface CliConfig {
   files: FileServerOptions;
   /** Behind a load balancer: PROXY protocol, forwarding headers, health check, drain delay. */
   deploy: DeployOptions;
+  /** The development server: live reload, proxy, the config file's rules. */
+  dev: DevOptions;
 }
 
 export type DeployOptions = Pick<
@@ -74,18 +100,18 @@ export type DeployOptions = Pick<
 >;
 
 const OPTIONS = {
-  port: { type: "string", default: "8000" },
-  host: { type: "string", default: "127.0.0.1" },
+  port: { type: "string" },
+  host: { type: "string" },
   unix: { type: "string" },
   udp: { type: "string" },
   cert: { type: "string" },
   key: { type: "string" },
   workers: { type: "string", default: "1" },
-  cors: { type: "boolean", default: false },
+  cors: { type: "boolean" },
   "no-dir-listing": { type: "boolean", default: false },
   dotfiles: { type: "string", default: "ignore" },
   "follow-symlinks": { type: "boolean", default: false },
-  spa: { type: "boolean", default: false },
+  spa: { type: "boolean" },
   "cache-control": { type: "string" },
   header: { type: "string", multiple: true },
   "no-compress": { type: "boolean", default: false },
@@ -95,11 +121,15 @@ const OPTIONS = {
   "proxy-protocol": { type: "boolean", default: false },
   health: { type: "string" },
   "drain-delay": { type: "string" },
+  ...DEV_FLAGS,
   help: { type: "boolean", short: "h", default: false },
 } as const satisfies ParseArgsOptionsConfig;
 
-/** Parses the arguments; null means `--help` was asked for. Throws UsageError. */
-export function parseCli(args: string[]): CliConfig | null {
+/**
+ * Parses the arguments, and the config file they name (or `sockserve.json` in `startDir`, the
+ * directory the command was started in); null means `--help` was asked for. Throws UsageError.
+ */
+export function parseCli(args: string[], startDir: string = startDirectory()): CliConfig | null {
   let parsed;
   try {
     parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
@@ -110,6 +140,10 @@ export function parseCli(args: string[]): CliConfig | null {
   const { values, positionals } = parsed;
   if (values.help) return null;
   if (positionals.length > 1) throw new UsageError(`expected one ROOT, got ${positionals.length}`);
+  if (values.config !== undefined && values["no-config"]) {
+    throw new UsageError("--config and --no-config contradict");
+  }
+  const file = configFile(values, startDir);
   if (!(LOG_FORMATS as readonly string[]).includes(values.log)) {
     throw new UsageError(`--log must be one of ${LOG_FORMATS.join(", ")}, not "${values.log}"`);
   }
@@ -121,10 +155,13 @@ export function parseCli(args: string[]): CliConfig | null {
   }
   const tcp: ListenerSpec = {
     kind: "tcp",
-    hostname: values.host,
-    port: integerFlag("port", values.port, 0, 65535),
+    hostname: values.host ?? file.host ?? "127.0.0.1",
+    port: values.port === undefined
+      ? file.port ?? DEFAULT_PORT
+      : integerFlag("port", values.port, 0, 65535),
     certFile: values.cert,
     keyFile: values.key,
+    fallback: values.port === undefined && file.port === undefined,
   };
   if (values["proxy-protocol"] && values.cert !== undefined) {
     throw new UsageError("--proxy-protocol cannot go with --cert: the header comes before TLS");
@@ -132,23 +169,35 @@ export function parseCli(args: string[]): CliConfig | null {
   const listeners: ListenerSpec[] = [tcp];
   if (values.unix !== undefined) listeners.push({ kind: "unix", path: values.unix });
   return {
-    root: positionals[0] ?? "www",
+    root: positionals[0] ?? file.root ?? "www",
     listeners,
     udpPort: values.udp === undefined ? null : integerFlag("udp", values.udp, 0, 65535),
     workers: integerFlag("workers", values.workers, 1, 1024),
     log: values.log as LogFormat,
     files: {
-      cors: values.cors,
+      cors: values.cors ?? file.cors ?? false,
       dirListing: !values["no-dir-listing"],
       dotfiles: values.dotfiles as DotfilesPolicy,
       followSymlinks: values["follow-symlinks"],
-      spa: values.spa,
+      spa: values.spa ?? file.spa ?? false,
       cacheControl: values["cache-control"],
       headers: (values.header ?? []).map(parseHeaderFlag),
       compress: !values["no-compress"],
+      cleanUrls: values["clean-urls"] ?? file.cleanUrls ?? false,
     },
     deploy: deployOptions(values),
+    dev: devFlags(values, file),
   };
+}
+
+/** `devOptions`, its mistakes as usage errors (the config file's are its own, named after it). */
+function devFlags(values: Parameters<typeof devOptions>[0], file: FileConfig): DevOptions {
+  try {
+    return devOptions(values, file);
+  } catch (error) {
+    if (error instanceof DevUsageError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 function deployOptions(values: {
@@ -260,6 +309,7 @@ export function parseCliOrExit(args: string[], help: string): CliConfig | null {
     config = parseCli(args);
   } catch (error) {
     if (error instanceof UsageError) fail(`${error.message} (see --help)`, 2);
+    if (error instanceof DevUsageError) fail(error.message, 2);
     throw error;
   }
   if (config === null) console.log(help);
@@ -268,35 +318,48 @@ export function parseCliOrExit(args: string[], help: string): CliConfig | null {
 
 /** Runs the server until SIGINT or SIGTERM. */
 export async function main(args: string[]): Promise<void> {
-  const config = parseCliOrExit(args, HELP);
-  if (config === null) return;
-  let handler: ServeHandler;
+  const parsed = parseCliOrExit(args, HELP);
+  if (parsed === null) return;
+  const root = displayRoot(parsed.root);
+  const config = resolvePaths(parsed, startDirectory());
+  let served: CliServer;
   try {
-    handler = cliHandler(config);
+    served = cliServer({
+      root: config.root,
+      files: config.files,
+      log: config.log,
+      dev: config.dev,
+    });
   } catch (error) {
     const reason = error instanceof Deno.errors.NotFound ? "does not exist" : describe(error);
-    fail(`root "${config.root}": ${reason}`, 1);
+    fail(`root "${root}": ${reason}`, 1);
   }
-  const root = displayRoot(config.root);
+  const handler = served.handler;
   const workers = config.workers;
-  const running: Stoppable[] = [];
+  const running: Stoppable[] = [{ shutdown: served.close }];
   for (const spec of config.listeners) {
     const options = listenOptionsOrFail(spec, config.deploy);
     const scheme = options.cert ? "https" : "http";
-    const onListen = (addr: Deno.Addr) =>
+    const onListen = (addr: Deno.Addr) => {
       stdoutLines.write(
         `Listening on ${listenerUrl(addr, scheme)} (root: ${root}` +
           (spec.kind === "tcp" && workers > 1 ? `, ${workers} workers)` : ")"),
       );
-    try {
+      if (spec.kind === "tcp" && isWildcard(spec.hostname) && "port" in addr) {
+        const urls = reachableUrls(scheme, spec.hostname, addr.port, networkInterfaces());
+        for (const line of urls) stdoutLines.write(line);
+      }
+    };
+    const start = async (port: number) => {
       if (spec.kind === "tcp" && workers > 1) {
         // Unix sockets cannot share a path the way SO_REUSEPORT shares a port: they stay here.
         running.push(
           await serveWorkers({
             ...options,
+            port,
             workers,
             module: new URL("./handler.ts", import.meta.url),
-            args: { root: config.root, files: config.files, log: config.log },
+            args: { root: config.root, files: config.files, log: config.log, dev: config.dev },
             onListen,
           }),
         );
@@ -304,6 +367,7 @@ export async function main(args: string[]): Promise<void> {
         const listening = Promise.withResolvers<void>();
         const server = serve({
           ...options,
+          ...(spec.kind === "tcp" ? { port } : {}),
           handler,
           onListen(addr) {
             onListen(addr);
@@ -313,6 +377,17 @@ export async function main(args: string[]): Promise<void> {
         running.push(server);
         // A Unix path may be probed before it is bound: its failure arrives through `finished`.
         await Promise.race([server.finished, listening.promise]);
+      }
+    };
+    try {
+      if (spec.kind === "unix") await start(0);
+      else {
+        await bindWithFallback(
+          spec.port,
+          spec.fallback ?? false,
+          start,
+          (taken, next) => stdoutLines.write(`Port ${taken} is in use, trying ${next}`),
+        );
       }
     } catch (error) {
       await Promise.all(running.map((server) => server.shutdown()));
@@ -342,6 +417,18 @@ export async function main(args: string[]): Promise<void> {
     }
   }
   handleSignals(running);
+}
+
+/** The config with its relative paths read from `startDir` (where the command was started). */
+function resolvePaths(config: CliConfig, startDir: string): CliConfig {
+  const listeners = config.listeners.map((spec): ListenerSpec =>
+    spec.kind === "unix" ? { ...spec, path: resolveFrom(startDir, spec.path) } : {
+      ...spec,
+      certFile: spec.certFile === undefined ? undefined : resolveFrom(startDir, spec.certFile),
+      keyFile: spec.keyFile === undefined ? undefined : resolveFrom(startDir, spec.keyFile),
+    }
+  );
+  return { ...config, root: resolveFrom(startDir, config.root), listeners };
 }
 
 function listenOptionsOrFail(spec: ListenerSpec, deploy: DeployOptions): ServeOptions {

@@ -4,7 +4,7 @@
  */
 import type { Answer, RequestView } from "../handler/direct.ts";
 import { FieldList } from "../http1/field_list.ts";
-import { type FileCache, MAX_CACHED_FILE_BYTES } from "./cache.ts";
+import { MAX_CACHED_FILE_BYTES } from "./cache.ts";
 import { concatBytes } from "../io/buffered.ts";
 import { fileStream, readWhole } from "./body.ts";
 import { type Coding, CODINGS, compress, MIN_COMPRESS_SIZE, SIBLING_SUFFIX } from "./compress.ts";
@@ -19,31 +19,10 @@ import { acceptedEncodings } from "./negotiate.ts";
 import { resolvePath, type Root, splitLast } from "./path.ts";
 import { type ByteRange, contentRange, multipartByteranges, parseRange } from "./range.ts";
 import { plainAnswer } from "./responses.ts";
+import { injectedAnswer } from "./inject.ts";
+import type { FileResponseOptions, FileTarget } from "./file_target.ts";
 
-/** A regular file that passed the root checks: its real path and metadata. */
-export interface FileTarget {
-  path: string;
-  info: Deno.FileInfo;
-}
-
-export interface FileResponseOptions {
-  root: Root;
-  /** Offer content codings (precompressed siblings and on the fly). */
-  compress: boolean;
-  /** Cache-Control for file responses, or null for none. */
-  cacheControl: string | null;
-  /** Status of a full response: 200, or 404 for a custom not-found page. */
-  status?: number;
-  /** Where hot files' bytes are kept between requests. */
-  cache: FileCache;
-  /** Fields every answer gets (nosniff, CORS, the configured ones), set last. */
-  commonFields: readonly (readonly [string, string])[];
-  /**
-   * The fields of whole 200 answers, made once per unchanged file (under the `FileInfo` the file
-   * cache hands out for as long as the file does not change) or per kept coded bytes, and shared.
-   */
-  sharedFields: WeakMap<Deno.FileInfo | Uint8Array, FieldList>;
-}
+export type { FileResponseOptions, FileTarget };
 
 /** What is actually sent: which file's bytes, in which coding, and whether coded on the fly. */
 interface Representation {
@@ -59,6 +38,9 @@ export function fileAnswer(
   options: FileResponseOptions,
 ): Answer {
   const { contentType, compressible } = typeOf(target.path);
+  if (options.injectHtml && contentType.startsWith("text/html")) {
+    return injectedAnswer(request, target, contentType, options.injectHtml, options);
+  }
   const status = options.status ?? 200;
   // Ranges count bytes of the identity representation: a request with Range is never coded, so
   // range offsets always mean the same bytes (and validators the same file) whatever it accepts.

@@ -34,6 +34,7 @@ import {
   openRoot,
 } from "./path.ts";
 import { bytesAnswer, plainAnswer, toResponse } from "./responses.ts";
+import { cleanUrlRedirect, htmlPageSegments } from "./clean_urls.ts";
 
 /** What to do with names starting with ".": serve them, answer 403, or act as if absent (404). */
 export type DotfilesPolicy = "allow" | "deny" | "ignore";
@@ -55,6 +56,13 @@ export interface FileServerOptions {
   spa?: boolean;
   /** Serve precompressed siblings and compress on the fly. Default true. */
   compress?: boolean;
+  /** `/about` serves about.html, and `/about.html` redirects (301) to `/about`. Default false. */
+  cleanUrls?: boolean;
+  /**
+   * Markup inserted into every HTML file before `</body>` (the dev server's live-reload script).
+   * Such files are sent whole and uncoded, with an ETag of their own. Default none.
+   */
+  injectHtml?: string;
 }
 
 interface Settings extends FileResponseOptions {
@@ -62,6 +70,7 @@ interface Settings extends FileResponseOptions {
   dotfiles: DotfilesPolicy;
   cors: boolean;
   spa: boolean;
+  cleanUrls: boolean;
 }
 
 /** Headers that frame the message: the server owns them, a user setting them would break it. */
@@ -98,6 +107,8 @@ export function fileServer(
     commonFields: commonFields(options.cors ?? false, headers),
     sharedFields: new WeakMap(),
     spa: options.spa ?? false,
+    cleanUrls: options.cleanUrls ?? false,
+    injectHtml: options.injectHtml ?? null,
     compress: options.compress ?? true,
     cache: new FileCache(),
   };
@@ -158,9 +169,14 @@ function servePath(
   request: RequestView,
   path: DecodedPath,
   settings: Settings,
+  cleanUrls = settings.cleanUrls,
 ): Answer | Promise<Answer> {
   const hiddenAllowed = settings.dotfiles === "allow";
   if (!hiddenAllowed && hasHiddenSegment(path.segments)) return hidden(request, settings);
+  if (cleanUrls && !path.trailingSlash) {
+    const clean = cleanUrl(request, path.segments, settings);
+    if (clean !== null) return clean;
+  }
   const found = settings.cache.resolve(settings.root, path.segments);
   if (!found) return notFound(request, settings);
   const { resolved, info } = found;
@@ -179,6 +195,39 @@ function servePath(
   // as a directory ("/a.txt/") is absent, as on disk (ENOTDIR), so relative links never break.
   if (!info.isFile || path.trailingSlash) return notFound(request, settings);
   return fileAnswer(request, { path: resolved.real, info }, settings);
+}
+
+/**
+ * With `cleanUrls`: the 301 from `/page.html` to `/page` (when that one would serve it), or the
+ * answer of `page.html` for `/page` when nothing is at `/page` itself; null for the usual route.
+ */
+function cleanUrl(
+  request: RequestView,
+  segments: readonly string[],
+  settings: Settings,
+): Answer | Promise<Answer> | null {
+  if (segments.length === 0) return null;
+  const page = htmlPageSegments(segments);
+  if (page === null) {
+    const redirect = cleanUrlRedirect(segments, request.search);
+    if (redirect === null || findFile(settings, segments) === null) return null;
+    const last = segments[segments.length - 1];
+    // Not where an extensionless file or a directory of that name would answer instead.
+    const clean = segments.with(-1, last.slice(0, -".html".length));
+    return last === "index.html" || !exists(settings, clean) ? redirect : null;
+  }
+  if (exists(settings, segments) || findFile(settings, page) === null) return null;
+  return servePath(request, { segments: page, trailingSlash: false }, settings, false);
+}
+
+/** Whether anything the file server could answer for is at `segments`. */
+function exists(settings: Settings, segments: readonly string[]): boolean {
+  try {
+    return settings.cache.resolve(settings.root, segments) !== null;
+  } catch (error) {
+    if (fsErrorStatus(error) === null) throw error;
+    return false;
+  }
 }
 
 /**
@@ -238,7 +287,7 @@ function acceptsHtml(request: RequestView): boolean {
  * A regular file at fixed segments below the root (index.html, 404.html), or null. Found through
  * the cache like any requested path: "/" is the most asked-for URL of a site.
  */
-function findFile(settings: Settings, segments: string[]): FileTarget | null {
+function findFile(settings: Settings, segments: readonly string[]): FileTarget | null {
   try {
     const found = settings.cache.resolve(settings.root, segments);
     return found?.info.isFile ? { path: found.resolved.real, info: found.info } : null;

@@ -8,17 +8,16 @@
  * saying so (tests/tools.ts).
  */
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
 import { startDemo } from "../demo_helpers.ts";
 import { deadline, encode, writeAll } from "../examples_helpers.ts";
 
-import { needs, which } from "../tools.ts";
+import { launchChromium, needsChromium } from "../chromium_helpers.ts";
 
 const OUTPUT = new URL("../../test-output/", import.meta.url);
 /** Every wait for the page (text to appear, a number to change) gives up after this. */
 const PAGE_TIMEOUT_MS = 15_000;
 
-const withChromium = needs("chromium");
+const withChromium = needsChromium();
 
 function exists(path: string): boolean {
   try {
@@ -39,21 +38,7 @@ Deno.test({
     await using running = await startDemo(["--log", "off"]);
     const { demo, base, udpPort, unixPath } = running;
     const profile = await Deno.makeTempDir({ prefix: "sockserve_chromium_" });
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: which("chromium")!,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      viewport: { width: 1100, height: 900 },
-    });
+    const context = await launchChromium(profile);
     let unixConn: Deno.Conn | null = null;
     try {
       const page = context.pages()[0] ?? await context.newPage();

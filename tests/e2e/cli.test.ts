@@ -22,6 +22,7 @@ Deno.test("parseCli: defaults and every flag", () => {
       port: 8000,
       certFile: undefined,
       keyFile: undefined,
+      fallback: true,
     }],
     udpPort: null,
     workers: 1,
@@ -35,8 +36,17 @@ Deno.test("parseCli: defaults and every flag", () => {
       cacheControl: undefined,
       headers: [],
       compress: true,
+      cleanUrls: false,
     },
     deploy: {},
+    dev: {
+      watch: false,
+      proxy: [],
+      proxyTimeout: 30_000,
+      headers: [],
+      redirects: [],
+      rewrites: [],
+    },
   });
   const all = parseCli([
     "site",
@@ -77,11 +87,26 @@ Deno.test("parseCli: defaults and every flag", () => {
     "/healthz",
     "--drain-delay",
     "250",
+    "--watch",
+    "--clean-urls",
+    "--proxy",
+    "/api=http://127.0.0.1:3000",
+    "--proxy=/ws=http://[::1]:9000/socket",
+    "--proxy-timeout",
+    "1500",
+    "--no-config",
   ])!;
   assert.deepEqual(all, {
     root: "site",
     listeners: [
-      { kind: "tcp", hostname: "::", port: 0, certFile: "c.pem", keyFile: "k.pem" },
+      {
+        kind: "tcp",
+        hostname: "::",
+        port: 0,
+        certFile: "c.pem",
+        keyFile: "k.pem",
+        fallback: false,
+      },
       { kind: "unix", path: "/tmp/s.sock" },
     ],
     udpPort: 8001,
@@ -96,11 +121,23 @@ Deno.test("parseCli: defaults and every flag", () => {
       cacheControl: "no-cache",
       headers: [["X-A", "1"], ["X-B", "two words"]],
       compress: false,
+      cleanUrls: true,
     },
     deploy: {
       trustProxy: { trusted: ["10.0.0.0/8", "::1", "192.0.2.7"], headers: "forwarded" },
       health: "/healthz",
       drainDelay: 250,
+    },
+    dev: {
+      watch: true,
+      proxy: [
+        { prefix: "/api", target: "http://127.0.0.1:3000" },
+        { prefix: "/ws", target: "http://[::1]:9000/socket" },
+      ],
+      proxyTimeout: 1500,
+      headers: [],
+      redirects: [],
+      rewrites: [],
     },
   });
   // --proxy-protocol (not with --cert): from --trust-proxy peers when given, else from any.
@@ -134,6 +171,17 @@ Deno.test("parseCli: mistakes are one-line usage errors", () => {
     [["--health", "healthz"], /--health must be a path starting with "\/"/],
     [["--drain-delay", "soon"], /--drain-delay must be an integer/],
     [["--proxy-protocol", "--cert", "c", "--key", "k"], /--proxy-protocol cannot go with --cert/],
+    [["--proxy", "/api"], /--proxy must look like PREFIX=URL/],
+    [["--proxy", "api=http://127.0.0.1:3000"], /--proxy: prefix "api" must be a path/],
+    [
+      ["--proxy", "/api=https://example.com"],
+      /--proxy: "https:\/\/example\.com" must be an http:\/\/ URL/,
+    ],
+    [["--proxy", "/api=http://127.0.0.1:3000/?q=1"], /--proxy: .* no query/],
+    [["--proxy-timeout", "0"], /--proxy-timeout must be an integer from 1/],
+    [["--proxy-timeout", "soon"], /--proxy-timeout/],
+    [["--watch=yes"], /--watch/],
+    [["--config", "c.json", "--no-config"], /--config and --no-config contradict/],
   ];
   for (const [args, message] of table) {
     assert.throws(() => parseCli(args), (error: Error) => {
@@ -192,6 +240,12 @@ Deno.test("--help lists every flag with its default and exits 0", async () => {
     "--proxy-protocol",
     "--health",
     "--drain-delay",
+    "--watch",
+    "--clean-urls",
+    "--proxy",
+    "--proxy-timeout",
+    "--config",
+    "--no-config",
   ];
   for (const flag of flags) assert.ok(stdout.includes(`  ${flag}`), flag);
   for (
