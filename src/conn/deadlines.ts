@@ -17,6 +17,65 @@ export interface Expiring {
 /** A connection's deadline when its timeout was armed since the ticker's last tick. */
 export const UNSTAMPED = -1;
 
+/**
+ * What a connection's timeout is armed for, and so what its expiry does: the next request
+ * (`idle`, also a body left to drain and a PROXY header: the connection closes), the rest of a head
+ * under way (`head`: a 408, then the close), or a write the client does not take in (`write`: the
+ * close).
+ */
+export type TimeoutKind = "idle" | "head" | "write";
+
+/**
+ * A connection's one timeout, as data: armed and disarmed with field writes (no timer, no clock
+ * read: a setTimeout/clearTimeout pair per request cost 7.6% of the hello-world profile, reading
+ * the clock at each arm 8%); the ticker stamps and checks it (`ranOut`).
+ */
+export interface Timeout {
+  kind: TimeoutKind;
+  /** Its length in ms. */
+  ms: number;
+  /**
+   * When it expires (epoch ms); `UNSTAMPED` while armed and not yet seen by the ticker; Infinity
+   * when none is armed.
+   */
+  deadline: number;
+}
+
+/** A timeout with none armed. */
+export function newTimeout(): Timeout {
+  return { kind: "idle", ms: 0, deadline: Infinity };
+}
+
+/** Arms `timeout` for `ms` from the ticker's next tick, for `kind`. */
+export function arm(timeout: Timeout, ms: number, kind: TimeoutKind): void {
+  timeout.deadline = UNSTAMPED;
+  timeout.ms = ms;
+  timeout.kind = kind;
+}
+
+export function disarm(timeout: Timeout): void {
+  timeout.deadline = Infinity;
+}
+
+/** Whether a timeout is armed (stamped or not). */
+export function armed(timeout: Timeout): boolean {
+  return timeout.deadline !== Infinity;
+}
+
+/**
+ * Called at each tick: stamps a timeout armed since the last one (it counts from now, so it never
+ * fires early) and says whether an armed one ran out by `now` (it is then disarmed).
+ */
+export function ranOut(timeout: Timeout, now: number): boolean {
+  if (timeout.deadline === UNSTAMPED) {
+    timeout.deadline = now + timeout.ms;
+    return false;
+  }
+  if (now < timeout.deadline) return false;
+  timeout.deadline = Infinity;
+  return true;
+}
+
 /** Bounds of the ticker's period: fine enough for short test timeouts, idle when they are long. */
 const MIN_TICK_MS = 5;
 const MAX_TICK_MS = 1000;

@@ -35,7 +35,7 @@ const READ_AHEAD_BYTES = 64 * 1024;
 /** What the response writer asks of its connection. */
 export interface ResponseHost {
   /** Queues an error answer instead of the response; the connection closes after it. */
-  queueFail(error: unknown, minor: number): void;
+  fail(error: unknown, minor: number): void;
   /** A body is about to be streamed: a client that leaves meanwhile is to be noticed. */
   watchPeer(): void;
   /** Writes the 101 `response` and hands the connection over (false: the loop ends). */
@@ -85,7 +85,7 @@ export class ResponseWriter {
     } catch (error) {
       // A header that would split the response: a 500 instead, and the body is not wanted.
       if (fast === null) streamReader(response)?.cancel().catch(() => {});
-      this.#host.queueFail(error, head.minor);
+      this.#host.fail(error, head.minor);
       return false;
     }
     const declared = fields.declaredLength;
@@ -197,7 +197,7 @@ export class ResponseWriter {
       }
       return true;
     } catch (error) {
-      this.#host.queueFail(error, head.minor);
+      this.#host.fail(error, head.minor);
       return false;
     }
   }

@@ -1,0 +1,108 @@
+/**
+ * The request a connection is serving, as Deno.serve's handler sees it: its `RequestInfo` (whose
+ * `completed` settles when the answer has left, or failed), its `Request` (whose signal aborts if
+ * the answer cannot be sent), and the watch on the peer that notices a client that leaves while
+ * the handler works.
+ */
+import type { BufferedReader, BufferedWriter } from "../io/buffered.ts";
+import { IncomingBody, NO_BODY } from "../http1/request_body.ts";
+import { RequestInfo } from "../handler/request_info.ts";
+import { abortRequest } from "../deno/request_signal.ts";
+import type { Transport } from "../options.ts";
+import type { ResponseWriter } from "./respond.ts";
+
+/** The limits of `noBody`, which never reads anything. */
+const NO_BODY_LIMITS = { maxBodyBytes: 0, maxExtensionBytes: 0, maxTrailerBytes: 0 };
+
+export class InFlight {
+  #reader: BufferedReader;
+  #writer: BufferedWriter;
+  #responses: ResponseWriter;
+  /**
+   * The body of every request without one: it is done from the start and stays so (nothing reads
+   * it), so one per connection serves them all.
+   */
+  readonly noBody: IncomingBody;
+  /** The body of the request being served (or the last one). */
+  body: IncomingBody;
+  /** The `Request` being served (its signal is aborted if the answer cannot be), or null. */
+  request: Request | null = null;
+  /**
+   * The read the serving loop waits on between requests, or one started while a handler works
+   * on a request that has nothing more to read, so that a client that leaves is noticed (see
+   * `watch`): the loop's next wait is then on this one.
+   */
+  pendingRead: Promise<number | null> | null = null;
+  /**
+   * The handler's second argument: one object for the connection's requests, until a handler
+   * reads its `completed` (a request's own from then on), so that a request costs no object.
+   */
+  #info: RequestInfo | null = null;
+  /** Whether a request is being served (its info not settled yet). */
+  #serving = false;
+  /** Set once the peer closed or reset the connection while a request was being answered. */
+  #peerGone = false;
+
+  constructor(reader: BufferedReader, writer: BufferedWriter, responses: ResponseWriter) {
+    this.#reader = reader;
+    this.#writer = writer;
+    this.#responses = responses;
+    this.noBody = new IncomingBody(reader, NO_BODY, NO_BODY_LIMITS, null);
+    this.body = this.noBody;
+  }
+
+  /** Starts serving a request from `remoteAddr`: the info to hand its handler. */
+  begin(remoteAddr: Deno.Addr, transport: Transport): RequestInfo {
+    let info = this.#info;
+    if (info === null || !info.renew()) info = this.#info = new RequestInfo(remoteAddr, transport);
+    this.#serving = true;
+    return info;
+  }
+
+  /**
+   * Starts the loop's next read now, while the handler works, when the request has nothing more
+   * to read (its body, if any, is in hand) and nothing is buffered: it is the read the loop makes
+   * next anyway, and a client that leaves meanwhile aborts the request's signal and the body
+   * being streamed to it, as under Deno.serve. (A half-close counts as leaving, as with hyper.)
+   */
+  watch(): void {
+    if (
+      this.request === null || this.body.state !== "done" || this.pendingRead !== null ||
+      this.#reader.buffered !== 0
+    ) {
+      return;
+    }
+    const read = this.#reader.startRead();
+    this.pendingRead = read;
+    read.then((n) => {
+      if (n === null || n === 0) this.#peerLeft();
+    }, () => this.#peerLeft());
+  }
+
+  /** The peer closed or reset the connection before the answer was out. */
+  #peerLeft(): void {
+    this.#peerGone = true;
+    if (this.request !== null) abortRequest(this.request);
+    this.#responses.peerLeft();
+  }
+
+  /**
+   * Ends the request being served, if one is: its info's `completed` settles (once the answer's
+   * bytes have left, if a handler waits on it), and its signal aborts if the answer was not sent.
+   */
+  end(sent: boolean): void {
+    if (!this.#serving) return;
+    const info = this.#info!;
+    const request = this.request;
+    this.#serving = false;
+    this.request = null;
+    if (!sent || this.#peerGone) {
+      if (request !== null) abortRequest(request);
+      info.settle(false);
+    } else if (info.awaited) {
+      this.#writer.flush().then(() => info.settle(true), () => info.settle(false));
+    } else {
+      info.settle(true);
+    }
+  }
+}
