@@ -170,6 +170,7 @@ class SettlingSocket implements Socket {
   /** What Deno's own close settles: those operations are left to it. */
   #settles: CloseSettles;
   #inFlight = new Set<InFlight>();
+  #closed = false;
   #refed = true;
   /** The last read through core's operation (`Conn.ref`/`unref` reach `Conn.read`'s only). */
   #lastRead: Promise<number | null> | null = null;
@@ -229,21 +230,32 @@ class SettlingSocket implements Socket {
   }
 
   close(): void {
+    if (this.#closed) throw new Deno.errors.BadResource("the connection is closed already");
+    this.#closed = true;
     const given = [...this.#inFlight];
     this.#inFlight.clear();
-    if (given.length > 0) {
-      // Closing sends no FIN while an operation is in flight; a write in flight holds the socket's
-      // sending side (and its peer is not reading), so then none can be sent.
-      if (!given.some((entry) => entry.isWrite)) this.#conn.closeWrite().catch(() => {});
-      // Neither keeps the process alive: `unref` reaches `Conn.read`'s, core's the others.
-      this.#conn.unref?.();
-      for (const entry of given) {
-        if (entry.isWrite || this.#read !== null) unrefOperation(entry.promise);
-        (lingeringBuffers ??= new WeakSet()).add(entry.bytes.buffer);
-        entry.reject(new Deno.errors.Interrupted("operation canceled: the connection was closed"));
-      }
+    if (given.length === 0) {
+      this.#conn.close();
+      return;
     }
-    this.#conn.close();
+    // Neither keeps the process alive: `unref` reaches `Conn.read`'s, core's the others.
+    this.#conn.unref?.();
+    for (const entry of given) {
+      if (entry.isWrite || this.#read !== null) unrefOperation(entry.promise);
+      (lingeringBuffers ??= new WeakSet()).add(entry.bytes.buffer);
+      entry.reject(new Deno.errors.Interrupted("operation canceled: the connection was closed"));
+    }
+    // Closing sends no FIN while an operation is in flight, and a read in flight here lasts until
+    // the peer sends or leaves: the FIN is sent by `closeWrite`, which needs the connection open.
+    // A write in flight holds the sending side until it ends (once the peer reads, or leaves), so
+    // then the FIN and the close wait for it.
+    const writes = given.filter((entry) => entry.isWrite).map((entry) => entry.promise);
+    const finish = () => {
+      this.#conn.closeWrite().catch(() => {});
+      this.#conn.close();
+    };
+    if (writes.length === 0) finish();
+    else Promise.allSettled(writes).then(finish);
   }
 }
 
