@@ -251,8 +251,12 @@ class SettlingSocket implements Socket {
     // then the FIN and the close wait for it.
     const writes = given.filter((entry) => entry.isWrite).map((entry) => entry.promise);
     const finish = () => {
-      this.#conn.closeWrite().catch(() => {});
-      this.#conn.close();
+      try {
+        this.#conn.closeWrite().catch(() => {});
+        this.#conn.close();
+      } catch {
+        // closed already (the peer reset it)
+      }
     };
     if (writes.length === 0) finish();
     else Promise.allSettled(writes).then(finish);
