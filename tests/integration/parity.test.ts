@@ -644,9 +644,20 @@ Deno.test("parity (fetch): a handler that throws gives the same 500 under both",
 // ---------------------------------------------------------------------------------------------
 // pipelined batches cut into pieces: every answer that is ready leaves before the server waits
 
+/**
+ * The servers the cut batches are compared under. Deno.serve on Deno 2.8 answers some of these
+ * cuts (a POST whose pieces arrive in separate reads) with `Connection: close` and drops the rest
+ * of the batch; from 2.9 on it keeps the connection, so there it is the reference, and sockserve
+ * is held to the same answers on every version.
+ */
+function cutBatchServers(servers: Servers) {
+  const denoServeHolds = !Deno.version.deno.startsWith("2.8.");
+  return denoServeHolds ? [servers.deno, servers.sockserve] : [servers.sockserve];
+}
+
 Deno.test("parity (raw): a pipelined batch cut in two at every offset is answered piece by piece", async () => {
   await using servers = startBoth();
-  for (const server of [servers.deno, servers.sockserve]) {
+  for (const server of cutBatchServers(servers)) {
     for (const cuts of everySplit(layout(MIXED_BATCH).bytes)) {
       await deliver(server.port, MIXED_BATCH, cuts);
     }
@@ -655,7 +666,7 @@ Deno.test("parity (raw): a pipelined batch cut in two at every offset is answere
 
 Deno.test("parity (raw): a pipelined batch sent one byte at a time is answered request by request", async () => {
   await using servers = startBoth();
-  for (const server of [servers.deno, servers.sockserve]) {
+  for (const server of cutBatchServers(servers)) {
     await deliver(server.port, MIXED_BATCH, everyByte(layout(MIXED_BATCH).bytes));
   }
 });
@@ -664,8 +675,7 @@ Deno.test("parity (raw): random pipelined batches cut at random offsets", async 
   await using servers = startBoth();
   await fc.assert(
     fc.asyncProperty(segmentedBatch, async ({ pieces, cuts }) => {
-      await deliver(servers.deno.port, pieces, cuts);
-      await deliver(servers.sockserve.port, pieces, cuts);
+      for (const server of cutBatchServers(servers)) await deliver(server.port, pieces, cuts);
     }),
     { numRuns: 30 },
   );
