@@ -6,7 +6,9 @@ import { run } from "./helpers.ts";
  * A throw-away CA and a certificate it signs for localhost and 127.0.0.1, made by openssl at test
  * time (rustls refuses a self-signed CA certificate used as the server's own).
  */
-export async function makeCertificate(): Promise<{ dir: string; ca: string; cert: string; key: string }> {
+export async function makeCertificate(): Promise<
+  { dir: string; ca: string; cert: string; key: string }
+> {
   const dir = await Deno.makeTempDir({ prefix: "sockserve-tls-" });
   const openssl = async (...args: string[]) => {
     const out = await run("openssl", args);

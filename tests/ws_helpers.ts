@@ -303,7 +303,12 @@ export function closeOf(frame: Frame): { code: number; reason: string } {
 export function startEngineEchoServer(
   options?: UpgradeWebSocketOptions,
   listen: Partial<ServeOptions> = {},
-): { server: HttpServer; port: number; sockets: WebSocket[]; [Symbol.asyncDispose](): Promise<void> } {
+): {
+  server: HttpServer;
+  port: number;
+  sockets: WebSocket[];
+  [Symbol.asyncDispose](): Promise<void>;
+} {
   const sockets: WebSocket[] = [];
   const server = serve(
     { hostname: "127.0.0.1", port: 0, onListen() {}, ...listen } as ServeOptions,

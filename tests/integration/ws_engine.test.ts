@@ -86,7 +86,11 @@ Deno.test("engine, Unix socket: the ws package connects with ws+unix: and echoes
   const dir = await Deno.makeTempDir({ prefix: "sockserve-ws-" });
   const path = `${dir}/ws.sock`;
   try {
-    await using s = startEngineEchoServer(undefined, { path, hostname: undefined, port: undefined });
+    await using s = startEngineEchoServer(undefined, {
+      path,
+      hostname: undefined,
+      port: undefined,
+    });
     const ws = new NodeWebSocket(`ws+unix:${path}:/chat`, { perMessageDeflate: true });
     await nodeRoundTrip(ws, 1000);
   } finally {
