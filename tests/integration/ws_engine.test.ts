@@ -86,7 +86,7 @@ Deno.test("engine, Unix socket: the ws package connects with ws+unix: and echoes
   const dir = await Deno.makeTempDir({ prefix: "sockserve-ws-" });
   const path = `${dir}/ws.sock`;
   try {
-    await using s = startEngineEchoServer(undefined, {
+    await using _server = startEngineEchoServer(undefined, {
       path,
       hostname: undefined,
       port: undefined,
