@@ -4,12 +4,14 @@
  *   GET  /api/hello    "Hello there!"
  *   POST /api/upper    the request body, upper-cased
  *   GET  /api/events   Server-Sent Events: one LiveStats sample now, then one a second
+ *   GET  /api/ws       a WebSocket chat (chat.ts): each message goes to every open socket
  *
  * Any other /api/ path is 404 and a known path with another method is 405, which the page reads
  * as "no API here" — the answers it also gets from a plain static server. Over UDP, where one
  * datagram is one whole response, /api/events answers with a single event.
  */
 import type { ServeHandlerInfo } from "../src/options.ts";
+import type { ChatRoom } from "./chat.ts";
 import { type EventStreams, formatEvent } from "./events.ts";
 import type { StatsSampler } from "./stats.ts";
 
@@ -19,6 +21,7 @@ export const MAX_UPPER_BYTES = 64 * 1024;
 export interface Api {
   events: EventStreams;
   sampler: StatsSampler;
+  chat: ChatRoom;
 }
 
 function text(body: string, status = 200, headers: HeadersInit = {}): Response {
@@ -57,6 +60,19 @@ const ROUTES: Record<string, Record<string, Route>> = {
         });
       }
       return events.open(sample);
+    },
+  },
+  "/api/ws": {
+    GET: (request, { chat }, info) => {
+      // A WebSocket lives on a connection: over a datagram there is none to switch.
+      const stream = info.transport !== "udp" && info.transport !== "unixpacket";
+      if (stream && request.headers.get("upgrade")?.toLowerCase() === "websocket") {
+        return chat.join(request);
+      }
+      return text("A WebSocket endpoint: connect with new WebSocket()\n", 426, {
+        upgrade: "websocket",
+        connection: "upgrade",
+      });
     },
   },
 };

@@ -5,6 +5,7 @@
  *   GET  /api/hello    "Hello there!"
  *   POST /api/upper    the body, upper-cased
  *   GET  /api/events   Server-Sent Events: live statistics of all three servers, once a second
+ *   GET  /api/ws       a WebSocket chat: each message goes to every open socket
  *
  * and the repository's src/ and examples/ read-only at /src/ and /examples/, so that the page's
  * links to the source files work. The flags are `deno task serve`'s (parsed by src/cli.ts);
@@ -24,6 +25,7 @@ import type { HttpServer, ServeHandler, ServeHandlerInfo } from "../src/options.
 import { serve } from "../src/server.ts";
 import { fileServer } from "../src/static/mod.ts";
 import { type Api, apiResponse } from "./api.ts";
+import { ChatRoom } from "./chat.ts";
 import { EventStreams } from "./events.ts";
 import { mount } from "./mount.ts";
 import { type Sources, StatsSampler } from "./stats.ts";
@@ -31,8 +33,9 @@ import { serveUdp, type UdpServer } from "./udp.ts";
 
 export const DEMO_HELP = `Usage: deno task demo [ROOT] [flags]
 
-Serves ROOT (default: www) with the demo API (/api/hello, /api/upper, /api/events) over TCP,
-a Unix socket and UDP at once, and the repository's src/ and examples/ at /src/ and /examples/.
+Serves ROOT (default: www) with the demo API (/api/hello, /api/upper, /api/events, and the
+WebSocket chat /api/ws) over TCP, a Unix socket and UDP at once, and the repository's src/ and
+examples/ at /src/ and /examples/.
 
 Flags (those of deno task serve; see its --help for the file-serving ones):
   --port N       TCP port; 0 picks a free one (default: 8000)
@@ -70,7 +73,11 @@ export async function main(args: string[]): Promise<void> {
   const udpPort = config.udpPort ?? DEFAULT_UDP_PORT;
 
   const sources: Sources = { tcp: null, unix: null, udp: null };
-  const api: Api = { events: new EventStreams(), sampler: new StatsSampler(sources) };
+  const api: Api = {
+    events: new EventStreams(),
+    sampler: new StatsSampler(sources),
+    chat: new ChatRoom(),
+  };
   let handler: ServeHandler;
   try {
     handler = demoHandler(api, config.root, config.files);

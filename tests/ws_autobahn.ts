@@ -92,9 +92,17 @@ function sameBytes(actual: Uint8Array, expected: Uint8Array, what: string): void
   }
 }
 
-/** Runs one case against a fresh echo server. */
-export async function runCase(c: Case): Promise<void> {
-  await using server = startEchoServer((request) => upgradeWebSocket(request, c.options));
+/** An echo server for one case: its port, disposed when the case ends. */
+export type EchoServerStarter = (
+  options: UpgradeWebSocketOptions | undefined,
+) => { port: number; [Symbol.asyncDispose](): Promise<void> };
+
+const onTestChannel: EchoServerStarter = (options) =>
+  startEchoServer((request) => upgradeWebSocket(request, options));
+
+/** Runs one case against a fresh echo server (by default one over the test channel). */
+export async function runCase(c: Case, start: EchoServerStarter = onTestChannel): Promise<void> {
+  await using server = start(c.options);
   const client = await RawClient.connect(server.port);
   client.conn.setNoDelay(true);
   let closeSent = false;

@@ -5,6 +5,8 @@
  */
 import { type ByteChannel, takeUpgrade } from "../src/conn/upgrade.ts";
 import { encodeFrame, type Frame, parseFrame } from "../src/ws/frame.ts";
+import { upgradeWebSocket, type UpgradeWebSocketOptions } from "../src/ws/upgrade_websocket.ts";
+import { type HttpServer, serve, type ServeOptions } from "../mod.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -291,5 +293,36 @@ export function closeOf(frame: Frame): { code: number; reason: string } {
   return {
     code: (frame.payload[0] << 8) | frame.payload[1],
     reason: decoder.decode(frame.payload.subarray(2)),
+  };
+}
+
+/**
+ * An echo server on the real engine (`serve()` from mod.ts) on 127.0.0.1 and a free port, or on
+ * the listener `listen` describes; every request is upgraded with `upgradeWebSocket`.
+ */
+export function startEngineEchoServer(
+  options?: UpgradeWebSocketOptions,
+  listen: Partial<ServeOptions> = {},
+): {
+  server: HttpServer;
+  port: number;
+  sockets: WebSocket[];
+  [Symbol.asyncDispose](): Promise<void>;
+} {
+  const sockets: WebSocket[] = [];
+  const server = serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {}, ...listen } as ServeOptions,
+    (request) => {
+      const { socket, response } = upgradeWebSocket(request, options);
+      socket.onmessage = (event) => socket.send(event.data);
+      sockets.push(socket);
+      return response;
+    },
+  );
+  return {
+    server,
+    port: (server.addr as Deno.NetAddr).port,
+    sockets,
+    [Symbol.asyncDispose]: () => server.shutdown(),
   };
 }

@@ -353,6 +353,60 @@ function setupLive() {
   connectEvents();
 }
 
+// ---------------------------------------------------------------------------------------------
+// The WebSocket chat: /api/ws relays each text message to every open socket.
+
+/** Lines the chat log keeps; older ones scroll away. */
+const CHAT_LINES = 50;
+
+function chatLine(text) {
+  const log = $("chat-log");
+  const item = document.createElement("li");
+  item.textContent = text;
+  log.append(item);
+  while (log.children.length > CHAT_LINES) log.firstElementChild.remove();
+  log.scrollTop = log.scrollHeight;
+}
+
+function setupChat() {
+  const form = $("chat-form");
+  const input = $("chat-input");
+  const button = form.querySelector("button");
+  const status = $("chat-status");
+  const url = new URL("/api/ws", location.href);
+  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  let socket = null;
+  const connect = () => {
+    status.textContent = "Connecting…";
+    socket = new WebSocket(url);
+    socket.addEventListener("open", () => {
+      status.textContent = "Connected";
+      status.className = "status";
+      button.disabled = false;
+    });
+    socket.addEventListener("message", (event) => chatLine(event.data));
+    socket.addEventListener("close", (event) => {
+      button.disabled = true;
+      status.textContent = event.code === 1001
+        ? "The server went away (1001)"
+        : `Disconnected (${event.code})`;
+      status.className = "status missing";
+    });
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (socket?.readyState !== WebSocket.OPEN || input.value === "") return;
+    socket.send(input.value);
+    input.value = "";
+  });
+  addEventListener("pagehide", () => socket?.close(1000));
+  addEventListener("pageshow", (event) => {
+    if (event.persisted) connect();
+  });
+  connect();
+}
+
 setupHello();
 setupUpper();
 setupLive();
+setupChat();

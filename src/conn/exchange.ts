@@ -284,14 +284,17 @@ export class Exchange implements ResponseHost {
     const body = this.inFlight.body;
     const claim = takeUpgrade(response);
     response.body?.cancel().catch(() => {});
-    if (claim === undefined || head.minor === 0) {
+    if (claim === undefined) {
       console.error(
-        claim === undefined
-          ? "sockserve: a 101 response not made by sockserve's upgradeWebSocket()/upgrade() " +
-            "cannot be sent (Deno.upgradeWebSocket works only under Deno.serve)"
-          : "sockserve: a 101 response cannot answer an HTTP/1.0 request (RFC 9110 §7.8)",
+        "sockserve: a 101 response not made by sockserve's upgradeWebSocket()/upgrade() " +
+          "cannot be sent (Deno.upgradeWebSocket works only under Deno.serve)",
       );
       this.fail(new HttpError(500, "Internal Server Error"), head.minor);
+      return false;
+    }
+    if (head.minor === 0) {
+      // The client's mistake: switching protocols needs HTTP/1.1 (RFC 9110 §7.8, RFC 6455 §4.1).
+      this.fail(new HttpError(400, "switching protocols needs HTTP/1.1"), 0);
       return false;
     }
     if (body.state !== "done" && !(await this.#discardBody(body))) {

@@ -67,8 +67,12 @@ export const OPEN = 1;
 export const CLOSING = 2;
 export const CLOSED = 3;
 
-/** A partial frame's buffer is dropped, rather than kept for the next, above this size. */
-const KEEP_BUFFER_MAX = 64 * 1024;
+/**
+ * A partial frame's buffer is dropped, rather than kept for the next, above this size: room for
+ * a 64 KiB message's frame with its header (65,546 bytes), so that a peer sending such messages
+ * reuses one buffer instead of growing a new one (4 KiB, 8 KiB, … 64 KiB) for each.
+ */
+const KEEP_BUFFER_MAX = 128 * 1024;
 /** The smallest partial-frame buffer. */
 const MIN_BUFFER_BYTES = 4096;
 const EMPTY = new Uint8Array(0);

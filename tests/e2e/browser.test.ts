@@ -1,7 +1,8 @@
 /**
  * The lecture's browser half, end to end: `deno task demo` serves www/, Debian's Chromium
  * (headless, driven by playwright-core over the DevTools protocol) loads the page, presses the
- * button, sends text to be upper-cased and watches the live panel draw the event stream. A
+ * button, sends text to be upper-cased, chats between two pages over a WebSocket and watches the
+ * live panel draw the event stream. A
  * screenshot is left in test-output/ for a person to look at.
  *
  * Chromium comes from apt (`.ci/run` installs it); where it is not on the PATH the test is skipped,
@@ -29,7 +30,7 @@ function exists(path: string): boolean {
 }
 
 Deno.test({
-  name: "the home page under deno task demo: button, upper-case box, live panel (Chromium)",
+  name: "the home page under deno task demo: button, upper-case box, chat, live panel (Chromium)",
   ignore: withChromium.ignore,
   // Playwright keeps the browser's pipes and timers of its own; the test closes the browser.
   sanitizeOps: false,
@@ -71,6 +72,22 @@ Deno.test({
       await page.click("#upper-form button[type=submit]");
       await page.locator("#upper-output", { hasText: "GRÜSSE FROM CHROMIUM, OVER A SOCKET" })
         .waitFor();
+
+      // The chat: a WebSocket to /api/ws; a second page's message reaches both.
+      await page.locator("#chat-status", { hasText: /^Connected$/ }).waitFor();
+      const other = await context.newPage();
+      other.setDefaultTimeout(PAGE_TIMEOUT_MS);
+      await other.goto(`${base}/`);
+      await other.locator("#chat-status", { hasText: /^Connected$/ }).waitFor();
+      const otherName = (await other.locator("#chat-log li").first().textContent())
+        ?.match(/^you are (guest\d+)$/)?.[1];
+      assert.ok(otherName, "the server tells each socket its name");
+      await other.fill("#chat-input", "hello from the other tab ✓");
+      await other.click("#chat-form button[type=submit]");
+      const line = `${otherName}: hello from the other tab ✓`;
+      await page.locator("#chat-log li", { hasText: line }).waitFor();
+      await other.locator("#chat-log li", { hasText: line }).waitFor();
+      await other.close();
 
       // The live panel: the stream opens, then the numbers move.
       await page.locator("#live-status", { hasText: /^Live$/ }).waitFor();
@@ -123,6 +140,7 @@ Deno.test({
       assert.equal(code, 0);
       assert.match(stdout, /SIGTERM: ended 1 event stream\(s\), removed .*demo\.sock, bye/);
       await page.locator("#live-status", { hasText: "The server ended the stream" }).waitFor();
+      await page.locator("#chat-status", { hasText: "The server went away (1001)" }).waitFor();
       assert.equal(exists(unixPath), false, "the socket file is removed");
     } finally {
       unixConn?.close();

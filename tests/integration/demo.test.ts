@@ -305,3 +305,36 @@ Deno.test("StatsSampler sums the transports and rates requests per tick", () => 
   assert.deepEqual(sampler.sample().connections, { tcp: 3, unix: 1, udp: 1 });
   assert.equal(sampler.tick().requestsPerSecond, 0);
 });
+
+Deno.test("demo: /api/ws relays each message to every socket; a plain GET is 426", async () => {
+  await using running = await startDemo(["--log", "off"]);
+  const plain = await fetch(`${running.base}/api/ws`);
+  assert.equal(plain.status, 426);
+  assert.equal(plain.headers.get("upgrade"), "websocket");
+  await plain.body?.cancel();
+  const connect = async () => {
+    const ws = new WebSocket(`${running.base.replace("http", "ws")}/api/ws`);
+    const lines: string[] = [];
+    let arrived = Promise.withResolvers<void>();
+    ws.onmessage = (e) => {
+      lines.push(e.data);
+      arrived.resolve();
+      arrived = Promise.withResolvers();
+    };
+    const next = async (n: number) => {
+      while (lines.length < n) await arrived.promise;
+      return lines[n - 1];
+    };
+    assert.match(await next(1), /^you are guest\d+$/);
+    return { ws, lines, next, name: lines[0].slice("you are ".length) };
+  };
+  const a = await connect();
+  const b = await connect();
+  a.ws.send("ping from a");
+  assert.equal(await a.next(2), `${a.name}: ping from a`);
+  assert.equal(await b.next(2), `${a.name}: ping from a`);
+  const closed = [a, b].map(({ ws }) => new Promise((r) => ws.onclose = r));
+  a.ws.close();
+  b.ws.close();
+  await Promise.all(closed);
+});

@@ -5,6 +5,7 @@ import type { ServeHandler } from "../../mod.ts";
 import { listenerUrl } from "../../src/listeners.ts";
 import { deferred, parseResponses, readToEnd, run, writeAll } from "../helpers.ts";
 import { needs } from "../tools.ts";
+import { makeCertificate } from "../tls_helpers.ts";
 
 const withCurl = needs("curl");
 /** The TLS tests make their certificates with openssl, and fetch with curl. */
@@ -116,72 +117,6 @@ Deno.test("unix: mode sets the socket file's permissions", async () => {
   }
   await Deno.remove(dir, { recursive: true });
 });
-
-/**
- * A throw-away CA and a certificate it signs for localhost and 127.0.0.1, made by openssl at test
- * time (rustls refuses a self-signed CA certificate used as the server's own).
- */
-async function makeCertificate(): Promise<{ dir: string; ca: string; cert: string; key: string }> {
-  const dir = await Deno.makeTempDir({ prefix: "sockserve-tls-" });
-  const openssl = async (...args: string[]) => {
-    const out = await run("openssl", args);
-    assert.equal(out.code, 0, out.stderr);
-  };
-  await openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=test CA",
-    "-keyout",
-    `${dir}/ca-key.pem`,
-    "-out",
-    `${dir}/ca.pem`,
-  );
-  await openssl(
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-subj",
-    "/CN=localhost",
-    "-keyout",
-    `${dir}/key.pem`,
-    "-out",
-    `${dir}/server.csr`,
-  );
-  await Deno.writeTextFile(
-    `${dir}/ext.cnf`,
-    "basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n",
-  );
-  await openssl(
-    "x509",
-    "-req",
-    "-in",
-    `${dir}/server.csr`,
-    "-CA",
-    `${dir}/ca.pem`,
-    "-CAkey",
-    `${dir}/ca-key.pem`,
-    "-CAcreateserial",
-    "-days",
-    "1",
-    "-extfile",
-    `${dir}/ext.cnf`,
-    "-out",
-    `${dir}/cert.pem`,
-  );
-  return {
-    dir,
-    ca: await Deno.readTextFile(`${dir}/ca.pem`),
-    cert: await Deno.readTextFile(`${dir}/cert.pem`),
-    key: await Deno.readTextFile(`${dir}/key.pem`),
-  };
-}
 
 withCurlAndOpenssl.test("tls: curl --cacert and fetch with a custom CA get https URLs over TLS", async () => {
   const { dir, ca, cert, key } = await makeCertificate();
