@@ -3,7 +3,7 @@
  * command and permissions read from deno.json, port 0, the port read from the startup line).
  */
 import assert from "node:assert/strict";
-import { HELP, parseCli, UsageError } from "../../src/cli/main.ts";
+import { HELP, parseCli, UsageError } from "../../src/cli/args.ts";
 import { run } from "../helpers.ts";
 import { serveCommand, startCli } from "../cli_helpers.ts";
 import { needs } from "../tools.ts";
