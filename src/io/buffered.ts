@@ -253,8 +253,18 @@ export class BufferedReader {
    */
   fill(room = 1): Promise<number | null> {
     if (this.#eof) return NO_MORE;
-    return this.#read(room).then(this.filled, this.#failed);
+    // The callbacks are made at the first fill, not with the reader: a connection that only
+    // ever reads heads (in `startRead`, taken in by `filled`) never needs them.
+    this.#onFilled ??= (n) => this.filled(n);
+    this.#onFailed ??= (error) => {
+      this.#reading--;
+      throw error;
+    };
+    return this.#read(room).then(this.#onFilled, this.#onFailed);
   }
+
+  #onFilled: ((n: number | null) => number | null) | null = null;
+  #onFailed: ((error: unknown) => never) | null = null;
 
   /**
    * `fill` in two halves, for the serving loop's wait between requests: this starts the read and
@@ -300,13 +310,8 @@ export class BufferedReader {
     return this.#source.read(into);
   }
 
-  #failed = (error: unknown): never => {
-    this.#reading--;
-    throw error;
-  };
-
   /** Takes in what a read started by `startRead` gave; returns it, null at the end. */
-  filled = (n: number | null): number | null => {
+  filled(n: number | null): number | null {
     if (this.#eof) return null;
     this.#reading--;
     // The reader never reads into an empty view, so 0 can only be the end.
@@ -318,7 +323,7 @@ export class BufferedReader {
     this.#bytesRead += n;
     this.#filledWhole = n === this.#buf.length;
     return n;
-  };
+  }
 
   /** Reads until `delimiter` is buffered; the result includes the delimiter. */
   readUntil(delimiter: Uint8Array | string, maxBytes: number): Promise<ReadUntilResult> {
@@ -458,6 +463,8 @@ export async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void>
 export const MAX_WRITE_BYTES = 64 * 1024;
 
 const DONE = Promise.resolve();
+/** What a writer has sent before its first flush: one empty array for every writer. */
+const NOTHING = new Uint8Array(0);
 const NO_MORE = Promise.resolve(null);
 
 /**
@@ -483,7 +490,7 @@ export class BufferedWriter {
   #used = 0;
   /** The flush whose write is in flight, the bytes it writes and the buffer they are in. */
   #flushing: Promise<void> | null = null;
-  #sending: Uint8Array = new Uint8Array(0);
+  #sending: Uint8Array = NOTHING;
   #held: Uint8Array<ArrayBuffer> | null = null;
   /** Large pieces being written on their own (`push`). */
   #pushing = 0;
