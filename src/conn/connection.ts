@@ -9,7 +9,8 @@
  */
 import { HttpError } from "../errors.ts";
 import { type Socket, socketOf } from "../deno/socket.ts";
-import { BufferedReader, BufferedWriter, type Matcher } from "../io/buffered.ts";
+import { BufferedReader, type Matcher } from "../io/reader.ts";
+import { BufferedWriter } from "../io/writer.ts";
 import {
   fieldTokens,
   findHeadEnd,
