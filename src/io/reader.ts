@@ -103,6 +103,12 @@ export class BufferedReader {
   #flushFirst: Flushable | null = null;
   /** This reader's idle buffer (`IDLE_BUFFER_BYTES`), from its first wait between requests on. */
   #idle: Uint8Array<ArrayBuffer> | null = null;
+  /**
+   * Set once a wait in the idle buffer needed more room (a pipelined batch, a browser's head):
+   * the connection then waits in its pool buffer, as a batch cut in two costs a read and a slow
+   * parse of the head cut at the edge.
+   */
+  #outgrewIdle = false;
 
   constructor(source: ByteSource, initialBytes = INITIAL_BUFFER_BYTES) {
     this.#source = source;
@@ -230,7 +236,8 @@ export class BufferedReader {
    * no `filled`.
    *
    * When nothing is buffered, the read goes into the reader's small idle buffer and its 4 KiB
-   * buffer goes back to the pool: what an idle connection holds is `IDLE_BUFFER_BYTES`.
+   * buffer goes back to the pool: what an idle connection holds is `IDLE_BUFFER_BYTES` (unless
+   * its requests outgrew it, see `#outgrewIdle`).
    */
   startRead(room = 1): Promise<number | null> {
     if (this.#eof) return NO_MORE;
@@ -244,7 +251,7 @@ export class BufferedReader {
    */
   #toIdleBuffer(): void {
     const buf = this.#buf;
-    if (buf === this.#idle || buf.length !== INITIAL_BUFFER_BYTES) return;
+    if (buf === this.#idle || buf.length !== INITIAL_BUFFER_BYTES || this.#outgrewIdle) return;
     // Nothing is buffered and no read is in flight: the views handed out are past their use.
     READ_BUFFERS.give(buf);
     this.#buf = this.#idle ??= IDLE_BUFFERS.take();
@@ -360,6 +367,7 @@ export class BufferedReader {
     // Out of the idle buffer into a pool buffer (or larger); the idle buffer stays the reader's,
     // for its next wait, so views of it handed out before stay valid until then.
     const fromIdle = this.#buf === this.#idle;
+    if (fromIdle) this.#outgrewIdle = true;
     let size = fromIdle ? INITIAL_BUFFER_BYTES : length * 2;
     while (size - used < room) size *= 2;
     // The old buffer is left to the collector, not given to the pool: a view of it handed out
