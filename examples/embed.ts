@@ -11,8 +11,8 @@
  *
  *   socket + bind + listen  ─  serve({ hostname, port }) → src/listeners.ts (Deno.listen)
  *   accept                  ─  the accept loop in src/server.ts, one task per connection
- *   read until full, write  ─  src/conn.ts with src/io/buffered.ts; the handler below only sees a
- *                              `Request` and returns a `Response`
+ *   read until full, write  ─  src/conn/connection.ts with src/io/reader.ts and writer.ts; the
+ *                              handler below only sees a `Request` and returns a `Response`
  *   shutdown + close        ─  server.shutdown() (here: the abort signal, on SIGINT/SIGTERM):
  *                              stop accepting, finish requests in flight, close
  *

@@ -28,7 +28,8 @@
  * Usage: http_by_hand.ts [--host 127.0.0.1] [--port 9003]
  */
 import { parseArgs } from "node:util";
-import { BufferedReader, writeAll } from "../src/io/buffered.ts";
+import { BufferedReader } from "../src/io/reader.ts";
+import { writeAll } from "../src/io/writer.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

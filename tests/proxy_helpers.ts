@@ -2,7 +2,7 @@
  * Building PROXY protocol headers for tests, written from the spec's layout (not from the parser):
  * v1 lines as text, v2 headers byte by byte.
  */
-import { concatBytes } from "../src/io/buffered.ts";
+import { concatBytes } from "../src/io/bytes.ts";
 
 const encoder = new TextEncoder();
 

@@ -3,7 +3,7 @@
  * reading it off the connection's `BufferedReader` before the first request (`readProxyHeader`).
  * The bytes after the header stay buffered for the HTTP parser.
  */
-import type { BufferedReader } from "../io/buffered.ts";
+import type { BufferedReader } from "../io/reader.ts";
 import { CidrList } from "./ip.ts";
 import { formatHostPort } from "../listeners.ts";
 import { parseProxyHeader, type ProxyHeader, type ProxyParseResult } from "./proxy_protocol.ts";

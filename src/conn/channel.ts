@@ -4,7 +4,8 @@
  * its writer, over the same socket. The connection stays open and counted until the channel
  * closes.
  */
-import type { BufferedReader, BufferedWriter } from "../io/buffered.ts";
+import type { BufferedReader } from "../io/reader.ts";
+import type { BufferedWriter } from "../io/writer.ts";
 import { isPeerError } from "./peer_errors.ts";
 import type { ByteChannel } from "./upgrade.ts";
 

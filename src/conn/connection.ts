@@ -14,7 +14,8 @@
  */
 import { HttpError } from "../errors.ts";
 import { type Socket, socketOf } from "../deno/socket.ts";
-import { BufferedReader, BufferedWriter } from "../io/buffered.ts";
+import { BufferedReader } from "../io/reader.ts";
+import { BufferedWriter } from "../io/writer.ts";
 import { encodeError } from "../http1/encode.ts";
 import { describePeer, readProxyHeader } from "../balancer/proxy_conn.ts";
 import type { UpgradeClaim } from "./upgrade.ts";

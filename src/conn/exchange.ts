@@ -9,7 +9,8 @@
  * of a pipelined batch), costs no promise.
  */
 import { HttpError } from "../errors.ts";
-import type { BufferedReader, BufferedWriter } from "../io/buffered.ts";
+import type { BufferedReader } from "../io/reader.ts";
+import type { BufferedWriter } from "../io/writer.ts";
 import { fieldTokens, parseHead, type RequestHead } from "../http1/parse.ts";
 import { type BodyFraming, IncomingBody, requestFraming } from "../http1/request_body.ts";
 import { buildRequest, requestView } from "../handler/request.ts";

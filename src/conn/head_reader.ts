@@ -4,7 +4,8 @@
  * `headersTimeout` (`findHeadLater`), refusing a head that outgrows the limits.
  */
 import { HttpError } from "../errors.ts";
-import type { BufferedReader, BufferedWriter, Matcher } from "../io/buffered.ts";
+import type { BufferedReader, Matcher } from "../io/reader.ts";
+import type { BufferedWriter } from "../io/writer.ts";
 import { findHeadEnd, HEAD_END_OVERLAP, incompleteHeadError } from "../http1/parse.ts";
 import type { Limits } from "../options.ts";
 import { arm, disarm, type Timeout } from "./deadlines.ts";

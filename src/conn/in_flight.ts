@@ -4,7 +4,8 @@
  * the answer cannot be sent), and the watch on the peer that notices a client that leaves while
  * the handler works.
  */
-import type { BufferedReader, BufferedWriter } from "../io/buffered.ts";
+import type { BufferedReader } from "../io/reader.ts";
+import type { BufferedWriter } from "../io/writer.ts";
 import { IncomingBody, NO_BODY } from "../http1/request_body.ts";
 import { RequestInfo } from "../handler/request_info.ts";
 import { abortRequest } from "../deno/request_signal.ts";

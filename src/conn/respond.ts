@@ -24,7 +24,7 @@ import {
   type ResponseFraming,
   statusHasNoBody,
 } from "../http1/encode.ts";
-import { type BufferedWriter, GATHER_LIMIT_BYTES } from "../io/buffered.ts";
+import { type BufferedWriter, GATHER_LIMIT_BYTES } from "../io/writer.ts";
 import type { RequestHead } from "../http1/parse.ts";
 import { ResponseClass } from "../handler/web_classes.ts";
 

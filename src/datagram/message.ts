@@ -13,7 +13,7 @@ import {
   type ResponseFraming,
   statusHasNoBody,
 } from "../http1/encode.ts";
-import { concatBytes } from "../io/buffered.ts";
+import { concatBytes } from "../io/bytes.ts";
 import { buildRequest } from "../handler/request.ts";
 import type { DatagramLimits } from "./options.ts";
 

@@ -76,13 +76,14 @@ export function closeSettles(version: string): CloseSettles {
 
 /** The socket to serve `conn` through. */
 export function socketOf(conn: Deno.Conn): Socket {
-  const rid = coreRead === null ? null : resourceId(conn);
-  const read = rid === null ? null : coreRead!.bind(null, rid);
+  const read = coreRead;
+  const rid = read === null ? null : resourceId(conn);
   if (!CLOSE_SETTLES.reads || !CLOSE_SETTLES.writes) {
-    return new SettlingSocket(conn, read, CLOSE_SETTLES);
+    const readRid = rid === null ? null : (into: Uint8Array) => read!(rid, into);
+    return new SettlingSocket(conn, readRid, CLOSE_SETTLES);
   }
-  if (read === null) return conn;
-  return new CoreReadSocket(conn, read);
+  if (rid === null) return conn;
+  return new CoreReadSocket(conn, read!, rid);
 }
 
 /**
@@ -92,17 +93,24 @@ export function socketOf(conn: Deno.Conn): Socket {
  */
 class CoreReadSocket implements Socket {
   #conn: Deno.Conn;
-  #read: (into: Uint8Array) => Promise<number>;
+  /**
+   * `core.read` and the connection's resource id, kept apart: a function bound to the id was a
+   * bound function with a property table of its own, about 380 bytes a connection.
+   */
+  #read: CoreRead;
+  #rid: number;
   #refed = true;
   #last: Promise<number> | null = null;
 
-  constructor(conn: Deno.Conn, read: (into: Uint8Array) => Promise<number>) {
+  constructor(conn: Deno.Conn, read: CoreRead, rid: number) {
     this.#conn = conn;
     this.#read = read;
+    this.#rid = rid;
   }
 
   read(into: Uint8Array): Promise<number> {
-    const operation = this.#last = this.#read(into);
+    const read = this.#read;
+    const operation = this.#last = read(this.#rid, into);
     if (!this.#refed) setOperationRef(operation, false);
     return operation;
   }

@@ -66,7 +66,7 @@ export const FIELD_VALUE_BYTE = byteClass((b) => b === HTAB || (b >= 0x20 && b !
  * Finds the end of the head: the index just past the first empty line, or -1 if it has not arrived.
  * An empty line written with a bare LF also ends the search, so that `parseHead` can refuse it at
  * once instead of waiting for a CRLF CRLF that will never come.
- * Signature of `Matcher` in io/buffered.ts: `from` is where new bytes start (minus an overlap of
+ * Signature of `Matcher` in io/reader.ts: `from` is where new bytes start (minus an overlap of
  * 2).
  */
 export function findHeadEnd(buf: Uint8Array, _start: number, from: number, to: number): number {

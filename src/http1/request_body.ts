@@ -7,7 +7,8 @@
  * starts, so the answer is an error status and a close — never a guess.
  */
 import { HttpError } from "../errors.ts";
-import { type BufferedReader, concatBytes } from "../io/buffered.ts";
+import type { BufferedReader } from "../io/reader.ts";
+import { concatBytes } from "../io/bytes.ts";
 import {
   FIELD_VALUE_BYTE,
   fieldValues,

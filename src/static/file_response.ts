@@ -5,7 +5,7 @@
 import type { Answer, RequestView } from "../handler/direct.ts";
 import { FieldList } from "../http1/field_list.ts";
 import { MAX_CACHED_FILE_BYTES } from "./cache.ts";
-import { concatBytes } from "../io/buffered.ts";
+import { concatBytes } from "../io/bytes.ts";
 import { fileStream, readWhole } from "./body.ts";
 import { type Coding, CODINGS, compress, MIN_COMPRESS_SIZE, SIBLING_SUFFIX } from "./compress.ts";
 import {

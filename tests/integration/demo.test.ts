@@ -181,12 +181,12 @@ Deno.test("demo: requestsPerSecond counts the requests of the last second", asyn
 Deno.test("demo: src/ and examples/ are served read-only, confined to their roots", async () => {
   await using running = await startDemo(["--log", "off"]);
   const { base, tcpPort } = running;
-  const io = await fetch(`${base}/src/io/buffered.ts`);
+  const io = await fetch(`${base}/src/io/reader.ts`);
   assert.equal(io.status, 200);
   assert.equal(io.headers.get("content-type"), "text/plain; charset=utf-8");
   assert.equal(
     await io.text(),
-    await Deno.readTextFile(new URL("../../src/io/buffered.ts", import.meta.url)),
+    await Deno.readTextFile(new URL("../../src/io/reader.ts", import.meta.url)),
   );
   const listing = await fetch(`${base}/examples/`);
   assert.match(await listing.text(), /href="http_by_hand\.ts"/);
@@ -195,7 +195,7 @@ Deno.test("demo: src/ and examples/ are served read-only, confined to their root
   assert.equal(dir.headers.get("location"), "/src/static/");
   const bare = await fetch(`${base}/src`, { redirect: "manual" });
   assert.equal(bare.headers.get("location"), "/src/");
-  const put = await fetch(`${base}/src/io/buffered.ts`, { method: "PUT", body: "x" });
+  const put = await fetch(`${base}/src/io/reader.ts`, { method: "PUT", body: "x" });
   assert.equal(put.status, 405);
   await put.body?.cancel();
 

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { ChunkedDecoder } from "../../src/http1/request_body.ts";
 import { HttpError } from "../../src/errors.ts";
-import { BufferedReader } from "../../src/io/buffered.ts";
+import { BufferedReader } from "../../src/io/reader.ts";
 import {
   findHeadEnd,
   HEAD_END_OVERLAP,

@@ -1,13 +1,8 @@
 /** The read-until-full loop and write gathering, over sources that return a few bytes per read. */
 import assert from "node:assert/strict";
-import {
-  BufferedReader,
-  BufferedWriter,
-  concatBytes,
-  indexOfSequence,
-  MAX_WRITE_BYTES,
-  writeAll,
-} from "../../src/io/buffered.ts";
+import { BufferedReader } from "../../src/io/reader.ts";
+import { BufferedWriter, MAX_WRITE_BYTES, writeAll } from "../../src/io/writer.ts";
+import { concatBytes, indexOfSequence } from "../../src/io/bytes.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -7,7 +7,7 @@ import {
   requestFraming,
 } from "../../src/http1/request_body.ts";
 import { HttpError } from "../../src/errors.ts";
-import { BufferedReader } from "../../src/io/buffered.ts";
+import { BufferedReader } from "../../src/io/reader.ts";
 import { parseHead } from "../../src/http1/parse.ts";
 import { DEFAULT_LIMITS } from "../../src/options.ts";
 

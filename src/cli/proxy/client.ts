@@ -9,7 +9,8 @@
  * instead of passing a truncated body off as a whole one.
  */
 import { ChunkedDecoder } from "../../http1/request_body.ts";
-import { BufferedReader, writeAll } from "../../io/buffered.ts";
+import { BufferedReader } from "../../io/reader.ts";
+import { writeAll } from "../../io/writer.ts";
 import { findHeadEnd } from "../../http1/parse.ts";
 import {
   DEFAULT_RESPONSE_HEAD_LIMITS,

@@ -5,7 +5,7 @@
  * not half-closed by any protocol the proxy knows of.
  */
 import type { ByteChannel } from "../../conn/upgrade.ts";
-import { writeAll } from "../../io/buffered.ts";
+import { writeAll } from "../../io/writer.ts";
 import type { BackendConnection } from "./client.ts";
 
 /** Joins `client` (the engine's channel after the 101) and `backend`; settles once both closed. */

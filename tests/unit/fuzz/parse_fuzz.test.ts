@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { HttpError } from "../../../src/errors.ts";
-import { BufferedReader, type Matcher } from "../../../src/io/buffered.ts";
+import { BufferedReader, type Matcher } from "../../../src/io/reader.ts";
 import {
   findHeadEnd,
   HEAD_END_OVERLAP,

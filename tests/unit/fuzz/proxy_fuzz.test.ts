@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { BufferedReader } from "../../../src/io/buffered.ts";
+import { BufferedReader } from "../../../src/io/reader.ts";
 import { formatIp } from "../../../src/balancer/ip.ts";
 import {
   parseProxyHeader,

@@ -1,16 +1,14 @@
 /**
- * Buffered reading and writing over a stream socket.
+ * Buffered reading over a stream socket.
  *
  * A socket `read` returns *at most* the bytes asked for: a request head can arrive one byte at a
  * time, or together with the body and the next three pipelined requests. `BufferedReader` hides
  * that with the read-until-full loop: it keeps one buffer per connection, appends what each `read`
  * returns, and hands out views once a delimiter (or N bytes) is in hand. Nothing is copied on the
  * way: the views point into the buffer and stay valid until the next call on the reader.
- *
- * `BufferedWriter` does the opposite job: it gathers small writes (a response head, a short body,
- * the answers to a pipelined batch) in one reused buffer so that they leave in one `write` call.
  */
-import { lingering } from "../deno/socket.ts";
+import { indexOfSequence } from "./bytes.ts";
+import { BufferPool } from "./pool.ts";
 
 /**
  * The part of `Deno.Conn` the reader needs (a test can pass any object with `read`). A read into
@@ -28,11 +26,6 @@ export interface ByteSource {
 export interface Flushable {
   readonly pendingBytes: number;
   flush(): Promise<void>;
-}
-
-/** The part of `Deno.Conn` the writer needs. */
-export interface ByteSink {
-  write(p: Uint8Array): Promise<number>;
 }
 
 /**
@@ -79,46 +72,19 @@ const INITIAL_BUFFER_BYTES = 4 * 1024;
  */
 const ADAPTIVE_MAX_BYTES = 16 * 1024;
 
-/**
- * Buffers of one size, kept for reuse when a connection ends. With a connection per request
- * (`Connection: close`, many scripts and tools) every connection allocated a 16 KiB read buffer
- * and a 4 KiB write buffer; at 14 000 connections a second that much memory outside V8's heap
- * made it run a full mark-compact every 80 ms. Reusing them took those from 52 to 8 in 5 s, the
- * requests per second up 23% and the 90th percentile latency from 3.0 to 1.4 ms.
- *
- * A buffer is only given back when nothing can still read into or write from it (see
- * `release`), and only the bytes a reader or writer filled itself are ever looked at, so nothing
- * of one connection can show through another.
- */
-class BufferPool {
-  #free: Uint8Array<ArrayBuffer>[] = [];
-  #size: number;
-  #max: number;
-
-  constructor(size: number, max: number) {
-    this.#size = size;
-    this.#max = max;
-  }
-
-  take(): Uint8Array<ArrayBuffer> {
-    return this.#free.pop() ?? new Uint8Array(this.#size);
-  }
-
-  /**
-   * Keeps `buffer` if it has the pool's size (a grown one does not) and the pool has room; says
-   * whether it did.
-   */
-  give(buffer: Uint8Array<ArrayBuffer>): boolean {
-    if (buffer.length !== this.#size || this.#free.length >= this.#max) return false;
-    // One a closed socket's operation still holds is never reused (src/deno/socket.ts).
-    if (lingering(buffer)) return false;
-    this.#free.push(buffer);
-    return true;
-  }
-}
-
-/** At most 256 spare buffers of each kind: 1 MiB of read and 1 MiB of write buffers. */
+/** At most 256 spare read buffers: 1 MiB. */
 const READ_BUFFERS = new BufferPool(INITIAL_BUFFER_BYTES, 256);
+
+/**
+ * The buffer a connection waits for its next request in (see `startRead`). An idle keep-alive
+ * connection's read is pending all the time it is idle, and holds its buffer all that time: with
+ * 4 KiB, ten thousand idle connections held 40 MiB. A request head that fits (wrk's and curl's are
+ * under 100 bytes) is parsed where it landed; a read that fills it whole moves to a 4 KiB buffer
+ * from the pool for the rest, at the cost of one more read for a larger head.
+ */
+const IDLE_BUFFER_BYTES = 512;
+/** At most 1024 spare idle buffers: 512 KiB. */
+const IDLE_BUFFERS = new BufferPool(IDLE_BUFFER_BYTES, 1024);
 
 export class BufferedReader {
   #source: ByteSource;
@@ -135,6 +101,14 @@ export class BufferedReader {
   #filledWhole = false;
   /** Flushed before each read from the source (see `flushFirst`), or null. */
   #flushFirst: Flushable | null = null;
+  /** This reader's idle buffer (`IDLE_BUFFER_BYTES`), from its first wait between requests on. */
+  #idle: Uint8Array<ArrayBuffer> | null = null;
+  /**
+   * Set once a wait in the idle buffer needed more room (a pipelined batch, a browser's head):
+   * the connection then waits in its pool buffer, as a batch cut in two costs a read and a slow
+   * parse of the head cut at the edge.
+   */
+  #outgrewIdle = false;
 
   constructor(source: ByteSource, initialBytes = INITIAL_BUFFER_BYTES) {
     this.#source = source;
@@ -149,7 +123,11 @@ export class BufferedReader {
    * up on): that one is left to the garbage collector.
    */
   release(): void {
-    if (this.#reading === 0) READ_BUFFERS.give(this.#buf);
+    const buf = this.#buf;
+    const idle = this.#idle;
+    if (this.#reading === 0 && buf !== idle) READ_BUFFERS.give(buf);
+    if (idle !== null && (this.#reading === 0 || buf !== idle)) IDLE_BUFFERS.give(idle);
+    this.#idle = null;
     this.#buf = new Uint8Array(0);
     this.#start = this.#end = 0;
     this.#eof = true;
@@ -236,8 +214,18 @@ export class BufferedReader {
    */
   fill(room = 1): Promise<number | null> {
     if (this.#eof) return NO_MORE;
-    return this.startRead(room).then(this.filled, this.#failed);
+    // The callbacks are made at the first fill, not with the reader: a connection that only
+    // ever reads heads (in `startRead`, taken in by `filled`) never needs them.
+    this.#onFilled ??= (n) => this.filled(n);
+    this.#onFailed ??= (error) => {
+      this.#reading--;
+      throw error;
+    };
+    return this.#read(room).then(this.#onFilled, this.#onFailed);
   }
+
+  #onFilled: ((n: number | null) => number | null) | null = null;
+  #onFailed: ((error: unknown) => never) | null = null;
 
   /**
    * `fill` in two halves, for the serving loop's wait between requests: this starts the read and
@@ -246,9 +234,31 @@ export class BufferedReader {
    * would be one more object of each that the young generation's collector copies (under
    * hello-100, 58 KiB survive each scavenge this way, 68 KiB with `then`). A read that fails needs
    * no `filled`.
+   *
+   * When nothing is buffered, the read goes into the reader's small idle buffer and its 4 KiB
+   * buffer goes back to the pool: what an idle connection holds is `IDLE_BUFFER_BYTES` (unless
+   * its requests outgrew it, see `#outgrewIdle`).
    */
   startRead(room = 1): Promise<number | null> {
     if (this.#eof) return NO_MORE;
+    if (this.#end === 0 && this.#reading === 0 && room <= IDLE_BUFFER_BYTES) this.#toIdleBuffer();
+    return this.#read(room);
+  }
+
+  /**
+   * Reads into the idle buffer from now on. Only a pool-sized buffer is swapped: a grown one (a
+   * large body came) stays with the reader, which keeps a body's reads large.
+   */
+  #toIdleBuffer(): void {
+    const buf = this.#buf;
+    if (buf === this.#idle || buf.length !== INITIAL_BUFFER_BYTES || this.#outgrewIdle) return;
+    // Nothing is buffered and no read is in flight: the views handed out are past their use.
+    READ_BUFFERS.give(buf);
+    this.#buf = this.#idle ??= IDLE_BUFFERS.take();
+    this.#filledWhole = false;
+  }
+
+  #read(room: number): Promise<number | null> {
     this.#reserve(room);
     // Not an async function: one promise per read is the socket's own, and a layer of async
     // frames per read was a measurable part of a small request's cost.
@@ -262,13 +272,8 @@ export class BufferedReader {
     return this.#source.read(into);
   }
 
-  #failed = (error: unknown): never => {
-    this.#reading--;
-    throw error;
-  };
-
   /** Takes in what a read started by `startRead` gave; returns it, null at the end. */
-  filled = (n: number | null): number | null => {
+  filled(n: number | null): number | null {
     if (this.#eof) return null;
     this.#reading--;
     // The reader never reads into an empty view, so 0 can only be the end.
@@ -280,7 +285,7 @@ export class BufferedReader {
     this.#bytesRead += n;
     this.#filledWhole = n === this.#buf.length;
     return n;
-  };
+  }
 
   /** Reads until `delimiter` is buffered; the result includes the delimiter. */
   readUntil(delimiter: Uint8Array | string, maxBytes: number): Promise<ReadUntilResult> {
@@ -359,11 +364,17 @@ export class BufferedReader {
         return;
       }
     }
-    let size = length * 2;
+    // Out of the idle buffer into a pool buffer (or larger); the idle buffer stays the reader's,
+    // for its next wait, so views of it handed out before stay valid until then.
+    const fromIdle = this.#buf === this.#idle;
+    if (fromIdle) this.#outgrewIdle = true;
+    let size = fromIdle ? INITIAL_BUFFER_BYTES : length * 2;
     while (size - used < room) size *= 2;
     // The old buffer is left to the collector, not given to the pool: a view of it handed out
     // before may still be read.
-    const bigger = new Uint8Array(size);
+    const bigger = fromIdle && size === INITIAL_BUFFER_BYTES
+      ? READ_BUFFERS.take()
+      : new Uint8Array(size);
     bigger.set(this.#buf.subarray(this.#start, this.#end));
     this.#buf = bigger;
     this.#start = 0;
@@ -371,231 +382,4 @@ export class BufferedReader {
   }
 }
 
-/** Index of the first `needle` in `haystack[from, to)`, or -1. */
-export function indexOfSequence(
-  haystack: Uint8Array,
-  needle: Uint8Array,
-  from: number,
-  to: number,
-): number {
-  const first = needle[0];
-  const last = to - needle.length;
-  for (
-    let i = haystack.indexOf(first, from);
-    i !== -1 && i <= last;
-    i = haystack.indexOf(first, i + 1)
-  ) {
-    let j = 1;
-    while (j < needle.length && haystack[i + j] === needle[j]) j++;
-    if (j === needle.length) return i;
-  }
-  return -1;
-}
-
-/** Writes every byte of `bytes`: a socket `write` may take only part of them. */
-export async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void> {
-  for (let off = 0; off < bytes.length;) {
-    // Usually one write takes everything: no view is made for that one.
-    const piece = off === 0 && bytes.length <= MAX_WRITE_BYTES
-      ? bytes
-      : bytes.subarray(off, off + MAX_WRITE_BYTES);
-    off += await sink.write(piece);
-  }
-}
-
-/**
- * Most bytes `writeAll` hands the socket in one write. What a write gives the kernel beyond what
- * the connection can send at once waits in the socket's queue and is sent when the client's
- * acknowledgements open the window, by the code that receives them: on loopback, in the client's
- * own system calls. With 1 MiB writes, wrk (one thread, the bottleneck of static-1m) spends a
- * fifth of its samples sending sockserve's data; with 64 KiB writes, 2%, and the scenario's median
- * is 1 872 requests a second instead of 1 273 (alternating runs; 32 KiB writes do worse, 128 KiB
- * no better). 64 KiB is also loopback's MTU.
- */
-export const MAX_WRITE_BYTES = 64 * 1024;
-
-const DONE = Promise.resolve();
 const NO_MORE = Promise.resolve(null);
-
-/**
- * Bytes above which `BufferedWriter` stops gathering and writes what it holds; a body in hand
- * smaller than this is queued with its head, a larger one written on its own.
- */
-export const GATHER_LIMIT_BYTES = 64 * 1024;
-/** First size of a writer's buffer; it doubles when a response needs more. */
-const INITIAL_GATHER_BYTES = 4 * 1024;
-const WRITE_BUFFERS = new BufferPool(INITIAL_GATHER_BYTES, 256);
-
-const asciiEncoder = new TextEncoder();
-
-/**
- * Gathers writes into one buffer per connection, reused from one write to the next, and sends
- * them in one `write`. Pieces are copied in, so a caller may reuse its bytes at once. Queueing is
- * synchronous (`queue`, `queueLatin1`): only a write to the socket costs a promise.
- */
-export class BufferedWriter {
-  #sink: ByteSink;
-  /** The gathering buffer; null while a write holds it (or before the first push). */
-  #buf: Uint8Array<ArrayBuffer> | null = null;
-  #used = 0;
-  /** The flush whose write is in flight, the bytes it writes and the buffer they are in. */
-  #flushing: Promise<void> | null = null;
-  #sending: Uint8Array = new Uint8Array(0);
-  #held: Uint8Array<ArrayBuffer> | null = null;
-  /** Large pieces being written on their own (`push`). */
-  #pushing = 0;
-  #bytesWritten = 0;
-  /** Set by `release`: a write completing afterwards keeps its buffer to itself. */
-  #released = false;
-
-  constructor(sink: ByteSink) {
-    this.#sink = sink;
-  }
-
-  get pendingBytes(): number {
-    return this.#used;
-  }
-
-  /** Bytes handed to the socket so far. */
-  get bytesWritten(): number {
-    return this.#bytesWritten;
-  }
-
-  /**
-   * Ends the writer: its buffer goes back to the pool. A buffer a write still holds is not the
-   * writer's until that write completes (see `flush`), so it is never given back early.
-   */
-  release(): void {
-    if (this.#buf !== null) WRITE_BUFFERS.give(this.#buf);
-    this.#buf = null;
-    this.#released = true;
-  }
-
-  /** Whether a write to the sink is in flight (one that failed counts as never ending). */
-  get writing(): boolean {
-    return this.#flushing !== null || this.#pushing > 0;
-  }
-
-  /** Whether enough is queued that it should be written before more is gathered. */
-  get full(): boolean {
-    return this.#used >= GATHER_LIMIT_BYTES;
-  }
-
-  /** Queues a copy of `bytes`, however many are queued already (see `full`). */
-  queue(bytes: Uint8Array): void {
-    this.#room(bytes.length).set(bytes, this.#used);
-    this.#used += bytes.length;
-  }
-
-  /**
-   * Queues `text` one byte per character: a response head, whose names, values and reason are
-   * ByteStrings. Written straight into the buffer, with no array of its own. A character above
-   * 255 throws a RangeError, and nothing of `text` is queued.
-   */
-  queueLatin1(text: string): void {
-    const buf = this.#room(text.length);
-    const start = this.#used;
-    // A head is nearly always ASCII, where UTF-8 and Latin-1 agree: then `encodeInto` (a fast
-    // call into Deno, 0.13 µs for a 120-byte head) writes it, instead of this loop (0.28 µs). It
-    // reads all of `text` into exactly `text.length` bytes only when every character is ASCII.
-    const into = buf.subarray(start, start + text.length);
-    if (asciiEncoder.encodeInto(text, into).read === text.length) {
-      this.#used += text.length;
-      return;
-    }
-    for (let i = 0; i < text.length; i++) {
-      const code = text.charCodeAt(i);
-      if (code > 0xff) throw new RangeError("a response head character beyond Latin-1");
-      buf[start + i] = code;
-    }
-    this.#used += text.length;
-  }
-
-  /**
-   * Queues `bytes`, writing what is gathered first when they would pass the limit. A large piece
-   * is written on its own after what is queued: one more syscall is cheaper than copying it.
-   */
-  async push(bytes: Uint8Array): Promise<void> {
-    if (bytes.length === 0) return;
-    if (bytes.length >= GATHER_LIMIT_BYTES) {
-      await this.flush();
-      this.#bytesWritten += bytes.length;
-      this.#pushing++;
-      try {
-        return await writeAll(this.#sink, bytes);
-      } finally {
-        this.#pushing--;
-      }
-    }
-    if (this.#used + bytes.length > GATHER_LIMIT_BYTES) await this.flush();
-    this.queue(bytes);
-  }
-
-  /**
-   * Sends everything queued in one write, after the write of an earlier flush if one is still in
-   * flight (so that writes leave in order, one at a time).
-   */
-  flush(): Promise<void> {
-    if (this.#used === 0) return this.#flushing ?? DONE;
-    if (this.#flushing !== null) return this.#flushing.then(() => this.flush());
-    const buf = this.#buf!;
-    // The view of the last flush serves again when it is of the same bytes of the same buffer: a
-    // server that answers alike over and over flushes the same length every time.
-    const sending = this.#sending;
-    const bytes = sending.buffer === buf.buffer && sending.length === this.#used
-      ? sending
-      : buf.subarray(0, this.#used);
-    // The buffer is the write's until it completes: a push meanwhile gets a buffer of its own.
-    this.#buf = null;
-    this.#used = 0;
-    this.#bytesWritten += bytes.length;
-    this.#sending = bytes;
-    this.#held = buf;
-    // The callbacks are the writer's own, not closures made for each write.
-    return this.#flushing = this.#sink.write(bytes).then(this.#sent);
-  }
-
-  /** The usual write takes everything at once; only a partial one goes on through `writeAll`. */
-  #sent = (n: number): Promise<void> | void => {
-    if (n >= this.#sending.length) return this.#reclaim();
-    return writeAll(this.#sink, this.#sending.subarray(n)).then(this.#reclaim);
-  };
-
-  /**
-   * The flush's write is over: its buffer goes back to the pool, so that a connection between two
-   * answers holds none, and the next answer of any connection is gathered in the buffer used last
-   * (still in the caches). A grown one stays with the writer, unless it was released.
-   */
-  #reclaim = (): void => {
-    const held = this.#held!;
-    this.#held = null;
-    this.#flushing = null;
-    if (!WRITE_BUFFERS.give(held) && !this.#released) this.#buf ??= held;
-  };
-
-  /** The buffer, with room for `n` more bytes after the queued ones. */
-  #room(n: number): Uint8Array<ArrayBuffer> {
-    const needed = this.#used + n;
-    if (this.#buf === null || this.#buf.length < needed) {
-      let size = this.#buf?.length ?? INITIAL_GATHER_BYTES;
-      while (size < needed) size *= 2;
-      const bigger = size === INITIAL_GATHER_BYTES ? WRITE_BUFFERS.take() : new Uint8Array(size);
-      if (this.#buf !== null) bigger.set(this.#buf.subarray(0, this.#used));
-      this.#buf = bigger;
-    }
-    return this.#buf;
-  }
-}
-
-/** The pieces copied into one new array. */
-export function concatBytes(pieces: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  let size = 0;
-  for (const piece of pieces) size += piece.length;
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const piece of pieces) {
-    out.set(piece, off);
-    off += piece.length;
-  }
-  return out;
-}
