@@ -176,11 +176,12 @@ export class Exchange implements ResponseHost {
   }
 
   /**
-   * Whether the connection may carry another request once the response is written (`complete`
-   * false: its body was cut short): then what the handler left of the request body is drained.
+   * Ends the request once its response is written, and says whether the connection may carry
+   * another (`complete` false: the response's end is the close, or its body was cut short): then
+   * what the handler left of the request body is drained.
    */
   #next(complete: boolean, body: IncomingBody): boolean | Promise<boolean> {
-    this.inFlight.end(complete);
+    this.inFlight.answered();
     if (!complete || !this.#state.keepAlive) return false;
     return body.state === "done" ? true : this.#discardBody(body);
   }
@@ -329,6 +330,11 @@ export class Exchange implements ResponseHost {
    * Queues an error answer with `Connection: close` (the caller then ends the serving loop, whose
    * last flush sends it). The request being served, if any, failed.
    */
+  /** The body was cut short (shorter than declared, or the client left): the request failed. */
+  responseCut(): void {
+    this.inFlight.end(false);
+  }
+
   fail(error: unknown, minor: number): void {
     this.inFlight.end(false);
     const httpError = error instanceof HttpError

@@ -39,8 +39,6 @@ export class InFlight {
    * reads its `completed` (a request's own from then on), so that a request costs no object.
    */
   #info: RequestInfo | null = null;
-  /** Whether a request is being served (its info not settled yet). */
-  #serving = false;
   /** Set once the peer closed or reset the connection while a request was being answered. */
   #peerGone = false;
 
@@ -55,8 +53,8 @@ export class InFlight {
   /** Starts serving a request from `remoteAddr`: the info to hand its handler. */
   begin(remoteAddr: Deno.Addr, transport: Transport): RequestInfo {
     let info = this.#info;
-    if (info === null || !info.renew()) info = this.#info = new RequestInfo(remoteAddr, transport);
-    this.#serving = true;
+    if (info === null || info.claimed) info = this.#info = new RequestInfo(remoteAddr, transport);
+    info.pending = true;
     return info;
   }
 
@@ -92,18 +90,35 @@ export class InFlight {
    * bytes have left, if a handler waits on it), and its signal aborts if the answer was not sent.
    */
   end(sent: boolean): void {
-    if (!this.#serving) return;
-    const info = this.#info!;
+    const info = this.#info;
+    if (info === null || !info.pending) return;
     const request = this.request;
-    this.#serving = false;
     this.request = null;
     if (!sent || this.#peerGone) {
       if (request !== null) abortRequest(request);
       info.settle(false);
     } else if (info.awaited) {
+      // The request is over for the connection (closing it now fails no request); `completed`
+      // waits for the answer's bytes to leave.
+      info.pending = false;
       this.#writer.flush().then(() => info.settle(true), () => info.settle(false));
     } else {
       info.settle(true);
+    }
+  }
+
+  /**
+   * Ends the request whose answer is out (a failure — an error answer instead, a body cut short —
+   * ended it already). Nobody waits to hear it, most of the time: then it is settled in place.
+   */
+  answered(): void {
+    const info = this.#info;
+    if (info === null || !info.pending) return;
+    if (!this.#peerGone && !info.awaited) {
+      info.pending = false;
+      this.request = null;
+    } else {
+      this.end(true);
     }
   }
 }

@@ -38,6 +38,8 @@ export interface ResponseHost {
   fail(error: unknown, minor: number): void;
   /** A body is about to be streamed: a client that leaves meanwhile is to be noticed. */
   watchPeer(): void;
+  /** The body was cut short (shorter than declared, or the client left): the request failed. */
+  responseCut(): void;
   /** Writes the 101 `response` and hands the connection over (false: the loop ends). */
   switchProtocols(head: RequestHead, response: Response): Promise<boolean>;
 }
@@ -54,6 +56,12 @@ export class ResponseWriter {
   constructor(writer: BufferedWriter, host: ResponseHost) {
     this.#writer = writer;
     this.#host = host;
+  }
+
+  /** A body cut short: the request failed, and the connection closes after it (false). */
+  #cut(): false {
+    this.#host.responseCut();
+    return false;
   }
 
   /** The peer closed or reset the connection: the body being streamed is cancelled. */
@@ -223,7 +231,7 @@ export class ResponseWriter {
       this.#writer.queue(chunk);
       left -= chunk.length;
     }
-    if (left !== 0) return false;
+    if (left !== 0) return this.#cut();
     return this.#writer.full ? this.#writer.flush().then(() => true) : true;
   }
 
@@ -257,9 +265,10 @@ export class ResponseWriter {
         if (left === 0) break;
       }
     }
-    if (this.#peerGone) return false;
+    if (this.#peerGone) return this.#cut();
     if (chunked) await this.#writer.push(LAST_CHUNK);
-    return framing.kind !== "length" || left === 0 && (await reader.read()).done === true;
+    if (framing.kind !== "length" || left === 0 && (await reader.read()).done === true) return true;
+    return this.#cut();
   }
 }
 

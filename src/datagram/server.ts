@@ -240,6 +240,9 @@ class DatagramListener implements DatagramServer {
   async #answer(datagram: Uint8Array<ArrayBuffer>, from: Deno.Addr): Promise<void> {
     let reply: Uint8Array | null;
     const info = new RequestInfo(from, this.#transport);
+    info.pending = true;
+    /** Whether the handler's own answer (or its choice of none) is what goes back. */
+    let answered = true;
     try {
       const { head, request } = parseRequestDatagram(
         datagram,
@@ -261,15 +264,16 @@ class DatagramListener implements DatagramServer {
         : await encodeReplyDatagram(head, response, this.#maxDatagramBytes);
     } catch (error) {
       reply = encodeError(1, toHttpError(error), false);
+      answered = false;
     }
     // An unbound Unix datagram socket has no address to answer to.
     if (reply === null || from.transport === "unixpacket" && !from.path) {
-      info.settle(reply === null);
+      info.settle(reply === null && answered);
       return;
     }
     try {
       this.#stats.bytesOut += await this.#socket.send(reply, from);
-      info.settle(true);
+      info.settle(answered);
     } catch {
       // A reply that cannot be sent (peer gone, network unreachable) is a lost datagram: UDP
       // promises nothing more, and the next request must still be answered.

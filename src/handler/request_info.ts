@@ -4,21 +4,20 @@
  *
  * `completed` is made only when a handler reads it (most never do), and settling an info nobody
  * asked is a field write. Such an info is also used again for the connection's next request
- * (`renew`): an object a request was a twentieth of what a small request allocated. The one
+ * (unless `claimed`): an object a request was a twentieth of what a small request allocated. The one
  * difference a handler could see: an info whose `completed` is first read after its request was
  * answered and the next one begun gives the next request's.
  */
 import type { ServeHandlerInfo, Transport } from "../options.ts";
 
-const PENDING = 0;
-const SENT = 1;
-const FAILED = 2;
-
 export class RequestInfo<Addr extends Deno.Addr = Deno.Addr, T extends Transport = Transport>
   implements ServeHandlerInfo<Addr> {
   remoteAddr: Addr;
   transport: T;
-  #outcome = PENDING;
+  /** Set (by the engine) while the request is being answered. */
+  pending = false;
+  /** Set when the answer could not be sent. */
+  #failed = false;
   #completed: Promise<void> | null = null;
   /** Settles `#completed` while it is pending and awaited. */
   #settle: ((sent: boolean) => void) | null = null;
@@ -35,8 +34,8 @@ export class RequestInfo<Addr extends Deno.Addr = Deno.Addr, T extends Transport
    */
   get completed(): Promise<void> {
     if (this.#completed === null) {
-      if (this.#outcome === SENT) this.#completed = Promise.resolve();
-      else if (this.#outcome === FAILED) this.#completed = Promise.reject(notSent());
+      if (this.#failed) this.#completed = Promise.reject(notSent());
+      else if (!this.pending) this.#completed = Promise.resolve();
       else {
         this.#completed = new Promise((resolve, reject) => {
           this.#settle = (sent) => sent ? resolve() : reject(notSent());
@@ -50,13 +49,11 @@ export class RequestInfo<Addr extends Deno.Addr = Deno.Addr, T extends Transport
   }
 
   /**
-   * Makes the info the next request's, unless its `completed` was read (then it stays its
-   * request's, and the next gets a new info): says whether it did.
+   * Whether `completed` was read: the info then stays its request's, and the connection's next
+   * request gets a new one.
    */
-  renew(): boolean {
-    if (this.#completed !== null) return false;
-    this.#outcome = PENDING;
-    return true;
+  get claimed(): boolean {
+    return this.#completed !== null;
   }
 
   /** Whether a handler is waiting on `completed` (so the engine says when the answer left). */
@@ -64,10 +61,10 @@ export class RequestInfo<Addr extends Deno.Addr = Deno.Addr, T extends Transport
     return this.#settle !== null;
   }
 
-  /** Settles `completed`: the answer was sent whole, or not. Only the first call counts. */
+  /** Settles `completed`: the answer was sent whole, or not. */
   settle(sent: boolean): void {
-    if (this.#outcome !== PENDING) return;
-    this.#outcome = sent ? SENT : FAILED;
+    this.pending = false;
+    if (!sent) this.#failed = true;
     this.#settle?.(sent);
     this.#settle = null;
   }

@@ -560,3 +560,23 @@ Deno.test("serveDatagram refuses a maxDatagramBytes no datagram can have", () =>
     assert.throws(() => udpServer(() => null, { maxDatagramBytes }), RangeError);
   }
 });
+
+Deno.test("udp: info.completed resolves once the reply was sent, rejects when an error went instead", async () => {
+  const outcomes: Promise<string>[] = [];
+  const server = udpServer((request, info) => {
+    outcomes.push(info.completed.then(() => "resolved", (error) => `rejected: ${error.name}`));
+    // /big's body does not fit in a datagram: a 500 goes back instead of the handler's answer.
+    const size = new URL(request.url).pathname === "/big" ? 2000 : 2;
+    return new Response("x".repeat(size));
+  }, { maxDatagramBytes: 1000 });
+  try {
+    using client = DatagramClient.udp(server);
+    await client.send(get("/small"));
+    assert.equal((await client.reply()).status, 200);
+    await client.send(get("/big"));
+    assert.equal((await client.reply()).status, 500);
+    assert.deepEqual(await Promise.all(outcomes), ["resolved", "rejected: Interrupted"]);
+  } finally {
+    await server.shutdown();
+  }
+});

@@ -137,6 +137,24 @@ Deno.test("completed rejects when the client leaves in the middle of a large bod
   assert.equal(await outcome.promise, "rejected");
 });
 
+Deno.test("completed rejects when the handler's body is shorter than its Content-Length", async () => {
+  const outcome = deferred<string>();
+  await using s = startServer((_request, info) => {
+    info.completed.then(() => outcome.resolve("resolved"), () => outcome.resolve("rejected"));
+    return new Response(
+      new ReadableStream({
+        pull(controller) {
+          controller.enqueue(new TextEncoder().encode("short"));
+          controller.close();
+        },
+      }),
+      { headers: { "content-length": "100" } },
+    );
+  });
+  await exchange(s.port, GET);
+  assert.equal(await outcome.promise, "rejected");
+});
+
 Deno.test("completed read after the answer was sent is already resolved", async () => {
   const info = deferred<Deno.ServeHandlerInfo>();
   await using s = startServer((_request, i) => {
@@ -154,6 +172,22 @@ Deno.test("completed read after the answer was sent is already resolved", async 
   } finally {
     client.close();
   }
+});
+
+Deno.test("behind a trusted proxy the handler's info keeps completed, with the client's address", async () => {
+  const outcome = deferred<string>();
+  await using s = startServer((_request, info) => {
+    info.completed.then(() => outcome.resolve("resolved"), () => outcome.resolve("rejected"));
+    return new Response((info.remoteAddr as Deno.NetAddr).hostname);
+  }, { trustProxy: ["127.0.0.1"] });
+  const [response] = parseResponses(
+    await exchange(
+      s.port,
+      "GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 203.0.113.7\r\nConnection: close\r\n\r\n",
+    ),
+  );
+  assert.equal(response.body, "203.0.113.7");
+  assert.equal(await outcome.promise, "resolved");
 });
 
 Deno.test("the request body limit's default is 128 MiB: a 9 MiB upload passes, 128 MiB + 1 is refused", async () => {
