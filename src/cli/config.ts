@@ -5,6 +5,7 @@
  * is one line naming the key. sockserve.schema.json describes the same keys for editors; a test
  * holds the two together.
  */
+import { FRAMING_HEADERS } from "../static/mod.ts";
 import { checkPrefix, parseBackend, type ProxyRoute } from "./proxy/backend.ts";
 import {
   checkTarget,
@@ -224,15 +225,6 @@ function headerRules(value: unknown, key: string): HeaderRule[] {
     return { source, headers: fields };
   });
 }
-
-/** The headers a configuration must not set: they frame the message (see static/mod.ts). */
-const FRAMING_HEADERS = [
-  "content-length",
-  "transfer-encoding",
-  "connection",
-  "keep-alive",
-  "upgrade",
-];
 
 /** A field value: tabs, visible ASCII, spaces and Latin-1's upper half (obs-text). */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;

@@ -74,7 +74,7 @@ interface Settings extends FileResponseOptions {
 }
 
 /** Headers that frame the message: the server owns them, a user setting them would break it. */
-const FRAMING_HEADERS = [
+export const FRAMING_HEADERS: readonly string[] = [
   "content-length",
   "transfer-encoding",
   "connection",
