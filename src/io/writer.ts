@@ -175,14 +175,17 @@ export class BufferedWriter {
     this.#bytesWritten += bytes.length;
     this.#sending = bytes.length;
     this.#held = buf;
-    // The callbacks are the writer's own, not closures made for each write.
+    // The callback is the writer's own, not a closure made for each write.
     return this.#flushing = this.#sink.write(bytes).then(this.#sent);
   }
 
-  /** The usual write takes everything at once; only a partial one goes on through `writeAll`. */
+  /**
+   * The usual write takes everything at once; only a partial one goes on through `writeAll` (with
+   * a closure of its own: one per writer would be held by every idle connection).
+   */
   #sent = (n: number): Promise<void> | void => {
     if (n >= this.#sending) return this.#reclaim();
-    return writeAll(this.#sink, this.#held!.subarray(n, this.#sending)).then(this.#reclaim);
+    return writeAll(this.#sink, this.#held!.subarray(n, this.#sending)).then(() => this.#reclaim());
   };
 
   /**
@@ -190,12 +193,12 @@ export class BufferedWriter {
    * answers holds none, and the next answer of any connection is gathered in the buffer used last
    * (still in the caches). A grown one stays with the writer, unless it was released.
    */
-  #reclaim = (): void => {
+  #reclaim(): void {
     const held = this.#held!;
     this.#held = null;
     this.#flushing = null;
     if (!WRITE_BUFFERS.give(held) && !this.#released) this.#buf ??= held;
-  };
+  }
 
   /** The buffer, with room for `n` more bytes after the queued ones. */
   #room(n: number): Uint8Array<ArrayBuffer> {
