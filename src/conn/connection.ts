@@ -51,6 +51,8 @@ export class Connection implements Expiring, ExchangeHost, ByteSink {
   #channel: ConnectionChannel | null = null;
   /** Whether the connection ended on an error of the engine's own (logged, and counted). */
   failed = false;
+  /** The connection's slot in its server's registry of open connections (the server's to set). */
+  slot = -1;
 
   constructor(conn: Deno.Conn, peer: Peer, ctx: ConnContext) {
     this.conn = conn;
@@ -157,6 +159,7 @@ export class Connection implements Expiring, ExchangeHost, ByteSink {
       // The loop has settled every read and write it started: the buffers can serve others.
       this.#reader.release();
       this.#writer.release();
+      this.#ctx.ended?.(this);
     }
   }
 

@@ -3,6 +3,7 @@ import type { DirectHandler } from "../handler/direct.ts";
 import type { Limits, ServeHandler, Transport } from "../options.ts";
 import type { ProxyPolicy } from "../balancer/proxy_conn.ts";
 import type { DeadlineTicker } from "./deadlines.ts";
+import type { Connection } from "./connection.ts";
 
 /** What every connection of one listener shares. */
 export interface ConnContext {
@@ -19,6 +20,11 @@ export interface ConnContext {
   proxyProtocol: ProxyPolicy | null;
   /** The clock that enforces every connection's timeouts. */
   deadlines: DeadlineTicker;
+  /**
+   * Called once by each connection when its serving loop has ended (socket closed, buffers
+   * released): a callback the listener shares, instead of a promise chain held by each connection.
+   */
+  ended?: (connection: Connection) => void;
 }
 
 /** Who is at the other end of a connection. */
