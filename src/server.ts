@@ -4,6 +4,7 @@
  */
 import { directOf } from "./handler/direct.ts";
 import { type ConnContext, Connection } from "./conn/connection.ts";
+import type { EndedConnection } from "./conn/context.ts";
 import { DeadlineTicker } from "./conn/deadlines.ts";
 import { defaultOnError } from "./handler/dispatch.ts";
 import { Registry } from "./conn/registry.ts";
@@ -174,7 +175,7 @@ class Server implements HttpServer {
   }
 
   /** A connection's serving loop has ended: it is counted closed, and room is made for another. */
-  #ended(connection: Connection): void {
+  #ended(connection: EndedConnection): void {
     this.#connections.delete(connection.slot);
     this.#closedTotals.requests += connection.requests;
     this.#closedTotals.bytesIn += connection.bytesIn;

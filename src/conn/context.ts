@@ -3,7 +3,6 @@ import type { DirectHandler } from "../handler/direct.ts";
 import type { Limits, ServeHandler, Transport } from "../options.ts";
 import type { ProxyPolicy } from "../balancer/proxy_conn.ts";
 import type { DeadlineTicker } from "./deadlines.ts";
-import type { Connection } from "./connection.ts";
 
 /** What every connection of one listener shares. */
 export interface ConnContext {
@@ -24,7 +23,18 @@ export interface ConnContext {
    * Called once by each connection when its serving loop has ended (socket closed, buffers
    * released): a callback the listener shares, instead of a promise chain held by each connection.
    */
-  ended?: (connection: Connection) => void;
+  ended?: (connection: EndedConnection) => void;
+}
+
+/** What a listener reads of a connection that ended (connection.ts's `Connection`). */
+export interface EndedConnection {
+  /** Its slot in the listener's registry of open connections. */
+  readonly slot: number;
+  readonly requests: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Whether it ended on an error of the engine's own. */
+  readonly failed: boolean;
 }
 
 /** Who is at the other end of a connection. */
