@@ -4,6 +4,7 @@
  */
 import { directOf } from "./handler/direct.ts";
 import { type ConnContext, Connection } from "./conn/connection.ts";
+import type { EndedConnection } from "./conn/context.ts";
 import { DeadlineTicker } from "./conn/deadlines.ts";
 import { defaultOnError } from "./handler/dispatch.ts";
 import { Registry } from "./conn/registry.ts";
@@ -101,6 +102,7 @@ class Server implements HttpServer {
         : "localhost",
       proxyProtocol,
       deadlines: new DeadlineTicker(limits),
+      ended: (connection) => this.#ended(connection),
     };
     const onListen = options.onListen ??
       ((addr: Deno.Addr) => console.log(`Listening on ${listenerUrl(addr, this.#ctx.scheme)}`));
@@ -163,18 +165,25 @@ class Server implements HttpServer {
     }
   }
 
+  /**
+   * Counts `connection` open and serves it. Its end comes back through `ctx.ended` (`#ended`): its
+   * serving promise gets no callback, which every idle connection would hold.
+   */
   #track(connection: Connection): void {
-    const slot = this.#connections.add(connection);
-    connection.serve().finally(() => {
-      this.#connections.delete(slot);
-      this.#closedTotals.requests += connection.requests;
-      this.#closedTotals.bytesIn += connection.bytesIn;
-      this.#closedTotals.bytesOut += connection.bytesOut;
-      if (connection.failed) this.#closedTotals.engineErrors++;
-      this.#roomFreed?.();
-      this.#roomFreed = null;
-      if (this.#connections.size === 0) this.#allClosed?.();
-    });
+    connection.slot = this.#connections.add(connection);
+    connection.serve();
+  }
+
+  /** A connection's serving loop has ended: it is counted closed, and room is made for another. */
+  #ended(connection: EndedConnection): void {
+    this.#connections.delete(connection.slot);
+    this.#closedTotals.requests += connection.requests;
+    this.#closedTotals.bytesIn += connection.bytesIn;
+    this.#closedTotals.bytesOut += connection.bytesOut;
+    if (connection.failed) this.#closedTotals.engineErrors++;
+    this.#roomFreed?.();
+    this.#roomFreed = null;
+    if (this.#connections.size === 0) this.#allClosed?.();
   }
 
   async shutdown(): Promise<void> {

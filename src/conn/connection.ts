@@ -15,7 +15,7 @@
 import { HttpError } from "../errors.ts";
 import { type Socket, socketOf } from "../deno/socket.ts";
 import { BufferedReader } from "../io/reader.ts";
-import { BufferedWriter } from "../io/writer.ts";
+import { BufferedWriter, type ByteSink } from "../io/writer.ts";
 import { encodeError } from "../http1/encode.ts";
 import { describePeer, readProxyHeader } from "../balancer/proxy_conn.ts";
 import type { UpgradeClaim } from "./upgrade.ts";
@@ -30,7 +30,7 @@ import { type ConnState, newState } from "./state.ts";
 
 export type { ConnContext, Peer } from "./context.ts";
 
-export class Connection implements Expiring, ExchangeHost {
+export class Connection implements Expiring, ExchangeHost, ByteSink {
   readonly conn: Deno.Conn;
   readonly peer: Peer;
   /** Where the connection is, whether it keeps alive, whether it is draining. */
@@ -51,6 +51,8 @@ export class Connection implements Expiring, ExchangeHost {
   #channel: ConnectionChannel | null = null;
   /** Whether the connection ended on an error of the engine's own (logged, and counted). */
   failed = false;
+  /** The connection's slot in its server's registry of open connections (the server's to set). */
+  slot = -1;
 
   constructor(conn: Deno.Conn, peer: Peer, ctx: ConnContext) {
     this.conn = conn;
@@ -58,7 +60,8 @@ export class Connection implements Expiring, ExchangeHost {
     this.#ctx = ctx;
     this.#socket = socketOf(conn);
     this.#reader = new BufferedReader(this.#socket);
-    this.#writer = new BufferedWriter({ write: (bytes) => this.#timedWrite(bytes) });
+    // The connection is its writer's sink (`write`): no object or closure of its own for that.
+    this.#writer = new BufferedWriter(this);
     // Every read from the socket sends the answers queued so far first: whatever the reader is
     // about to wait for (a head, a body the handler reads, a PROXY header), no answer that is
     // ready waits with it. The serving loop flushes before its own waits; this catches the rest.
@@ -156,6 +159,7 @@ export class Connection implements Expiring, ExchangeHost {
       // The loop has settled every read and write it started: the buffers can serve others.
       this.#reader.release();
       this.#writer.release();
+      this.#ctx.ended?.(this);
     }
   }
 
@@ -254,7 +258,7 @@ export class Connection implements Expiring, ExchangeHost {
    * write ends: the ticker drops a write's timeout once the writer has no write in flight, so a
    * write costs no callback of its own.
    */
-  #timedWrite(bytes: Uint8Array): Promise<number> {
+  write(bytes: Uint8Array): Promise<number> {
     const ms = this.#ctx.limits.writeTimeout;
     const timeout = this.timeout;
     if (ms > 0 && (timeout.deadline === Infinity || timeout.kind === "write")) {

@@ -19,6 +19,22 @@ export interface ConnContext {
   proxyProtocol: ProxyPolicy | null;
   /** The clock that enforces every connection's timeouts. */
   deadlines: DeadlineTicker;
+  /**
+   * Called once by each connection when its serving loop has ended (socket closed, buffers
+   * released): a callback the listener shares, instead of a promise chain held by each connection.
+   */
+  ended?: (connection: EndedConnection) => void;
+}
+
+/** What a listener reads of a connection that ended (connection.ts's `Connection`). */
+export interface EndedConnection {
+  /** Its slot in the listener's registry of open connections. */
+  readonly slot: number;
+  readonly requests: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Whether it ended on an error of the engine's own. */
+  readonly failed: boolean;
 }
 
 /** Who is at the other end of a connection. */

@@ -12,7 +12,12 @@ import { HttpError } from "../errors.ts";
 import type { BufferedReader } from "../io/reader.ts";
 import type { BufferedWriter } from "../io/writer.ts";
 import { fieldTokens, parseHead, type RequestHead } from "../http1/parse.ts";
-import { type BodyFraming, IncomingBody, requestFraming } from "../http1/request_body.ts";
+import {
+  type BodyFraming,
+  EMPTY_BODY,
+  IncomingBody,
+  requestFraming,
+} from "../http1/request_body.ts";
 import { buildRequest, requestView } from "../handler/request.ts";
 import { type Answer, isAnswer } from "../handler/direct.ts";
 import { dispatch, isResponse } from "../handler/dispatch.ts";
@@ -110,7 +115,7 @@ export class Exchange implements ResponseHost {
 
     const inFlight = this.inFlight;
     const info = inFlight.begin(this.#peer.remoteAddr, this.#peer.transport);
-    const body = framing.kind === "none" ? inFlight.noBody : new IncomingBody(
+    const body = framing.kind === "none" ? EMPTY_BODY : new IncomingBody(
       this.#reader,
       framing,
       {

@@ -12,6 +12,25 @@ import { arm, disarm, type Timeout } from "./deadlines.ts";
 import type { Exchange } from "./exchange.ts";
 import type { ConnState } from "./state.ts";
 
+/** The head matcher of each `Limits`: made once per server, not per connection. */
+const matchers = new WeakMap<Limits, Matcher>();
+
+/** Finds the end of a head, and refuses one that grows past `limits` before it ends. */
+function headMatcher(limits: Limits): Matcher {
+  let matcher = matchers.get(limits);
+  if (matcher === undefined) {
+    matcher = (buf, start, from, to) => {
+      const end = findHeadEnd(buf, start, from, to);
+      if (end !== -1) return end;
+      const error = incompleteHeadError(buf, start, to, limits);
+      if (error) throw error;
+      return -1;
+    };
+    matchers.set(limits, matcher);
+  }
+  return matcher;
+}
+
 export class HeadReader {
   #reader: BufferedReader;
   #writer: BufferedWriter;
@@ -19,6 +38,7 @@ export class HeadReader {
   #state: ConnState;
   #timeout: Timeout;
   #exchange: Exchange;
+  #matchHead: Matcher;
 
   constructor(
     reader: BufferedReader,
@@ -34,6 +54,7 @@ export class HeadReader {
     this.#state = state;
     this.#timeout = timeout;
     this.#exchange = exchange;
+    this.#matchHead = headMatcher(limits);
   }
 
   /**
@@ -94,13 +115,4 @@ export class HeadReader {
     }
     return result.status === "found" ? result.bytes : null;
   }
-
-  /** Finds the end of the head, and refuses one that grows past the limits before it ends. */
-  #matchHead: Matcher = (buf, start, from, to) => {
-    const end = findHeadEnd(buf, start, from, to);
-    if (end !== -1) return end;
-    const error = incompleteHeadError(buf, start, to, this.#limits);
-    if (error) throw error;
-    return -1;
-  };
 }

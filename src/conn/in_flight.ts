@@ -6,26 +6,18 @@
  */
 import type { BufferedReader } from "../io/reader.ts";
 import type { BufferedWriter } from "../io/writer.ts";
-import { IncomingBody, NO_BODY } from "../http1/request_body.ts";
+import { EMPTY_BODY, type IncomingBody } from "../http1/request_body.ts";
 import { RequestInfo } from "../handler/request_info.ts";
 import { abortRequest } from "../deno/request_signal.ts";
 import type { Transport } from "../options.ts";
 import type { ResponseWriter } from "./respond.ts";
 
-/** The limits of `noBody`, which never reads anything. */
-const NO_BODY_LIMITS = { maxBodyBytes: 0, maxExtensionBytes: 0, maxTrailerBytes: 0 };
-
 export class InFlight {
   #reader: BufferedReader;
   #writer: BufferedWriter;
   #responses: ResponseWriter;
-  /**
-   * The body of every request without one: it is done from the start and stays so (nothing reads
-   * it), so one per connection serves them all.
-   */
-  readonly noBody: IncomingBody;
   /** The body of the request being served (or the last one). */
-  body: IncomingBody;
+  body: IncomingBody = EMPTY_BODY;
   /** The `Request` being served (its signal is aborted if the answer cannot be), or null. */
   request: Request | null = null;
   /**
@@ -46,8 +38,6 @@ export class InFlight {
     this.#reader = reader;
     this.#writer = writer;
     this.#responses = responses;
-    this.noBody = new IncomingBody(reader, NO_BODY, NO_BODY_LIMITS, null);
-    this.body = this.noBody;
   }
 
   /** Starts serving a request from `remoteAddr`: the info to hand its handler. */

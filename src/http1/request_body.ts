@@ -306,7 +306,8 @@ const BODY_READ_BYTES = 64 * 1024;
  * pulls, so a handler that ignores the body pays nothing (and 100-continue is not sent).
  */
 export class IncomingBody {
-  #reader: BufferedReader;
+  /** Null only for `EMPTY_BODY`, which is done from the start and never reads. */
+  #reader: BufferedReader | null;
   #remaining: number;
   #decoder: ChunkedDecoder | null;
   #state: BodyState = "unread";
@@ -315,7 +316,7 @@ export class IncomingBody {
   #busy = false;
 
   constructor(
-    reader: BufferedReader,
+    reader: BufferedReader | null,
     framing: BodyFraming,
     limits: ChunkedLimits,
     onFirstRead: (() => Promise<void>) | null,
@@ -366,7 +367,7 @@ export class IncomingBody {
 
   async #readLength(): Promise<Uint8Array | null> {
     if (this.#remaining === 0) return null;
-    const bytes = await this.#reader.readSome(Math.min(this.#remaining, BODY_READ_BYTES));
+    const bytes = await this.#reader!.readSome(Math.min(this.#remaining, BODY_READ_BYTES));
     if (bytes === null) throw truncated();
     this.#remaining -= bytes.length;
     return bytes.slice();
@@ -374,17 +375,18 @@ export class IncomingBody {
 
   async #readChunked(): Promise<Uint8Array | null> {
     const decoder = this.#decoder!;
+    const reader = this.#reader!;
     for (;;) {
       if (decoder.done) return null;
-      if (this.#reader.buffered === 0 && await this.#reader.fill() === null) throw truncated();
-      const input = this.#reader.peek();
+      if (reader.buffered === 0 && await reader.fill() === null) throw truncated();
+      const input = reader.peek();
       const pieces: Uint8Array[] = [];
       const used = decoder.decode(input, 0, Math.min(input.length, BODY_READ_BYTES), (data) => {
         pieces.push(data);
       });
       // Copied: the decoder's views point into the connection's reused buffer.
       const data = concatBytes(pieces);
-      this.#reader.consume(used);
+      reader.consume(used);
       if (data.length > 0) return data;
     }
   }
@@ -423,6 +425,16 @@ export class IncomingBody {
     }, { highWaterMark: 0 });
   }
 }
+
+/**
+ * The body of every request without one, on every connection: it is done from the start and stays
+ * so (nothing reads it), so one serves them all and an idle connection holds none of its own.
+ */
+export const EMPTY_BODY: IncomingBody = new IncomingBody(null, NO_BODY, {
+  maxBodyBytes: 0,
+  maxExtensionBytes: 0,
+  maxTrailerBytes: 0,
+}, null);
 
 function truncated(): HttpError {
   return new HttpError(400, "connection closed before the end of the request body");

@@ -35,8 +35,12 @@ export async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void>
 export const MAX_WRITE_BYTES = 64 * 1024;
 
 const DONE = Promise.resolve();
-/** What a writer has sent before its first flush: one empty array for every writer. */
-const NOTHING = new Uint8Array(0);
+/**
+ * The view the last flush of any writer wrote: it serves again when the next flush is of as many
+ * bytes of the same buffer, as it is when a server answers alike over and over (the pool gives
+ * back the buffer used last). Shared, so that an idle writer holds no view of its own.
+ */
+let lastSent: Uint8Array = new Uint8Array(0);
 
 /**
  * Bytes above which `BufferedWriter` stops gathering and writes what it holds; a body in hand
@@ -60,10 +64,10 @@ export class BufferedWriter {
   /** The gathering buffer; null while a write holds it (or before the first push). */
   #buf: Uint8Array<ArrayBuffer> | null = null;
   #used = 0;
-  /** The flush whose write is in flight, the bytes it writes and the buffer they are in. */
+  /** The flush whose write is in flight, the buffer it writes from and how many bytes. */
   #flushing: Promise<void> | null = null;
-  #sending: Uint8Array = NOTHING;
   #held: Uint8Array<ArrayBuffer> | null = null;
+  #sending = 0;
   /** Large pieces being written on their own (`push`). */
   #pushing = 0;
   #bytesWritten = 0;
@@ -161,26 +165,27 @@ export class BufferedWriter {
     if (this.#used === 0) return this.#flushing ?? DONE;
     if (this.#flushing !== null) return this.#flushing.then(() => this.flush());
     const buf = this.#buf!;
-    // The view of the last flush serves again when it is of the same bytes of the same buffer: a
-    // server that answers alike over and over flushes the same length every time.
-    const sending = this.#sending;
-    const bytes = sending.buffer === buf.buffer && sending.length === this.#used
-      ? sending
-      : buf.subarray(0, this.#used);
+    let bytes = lastSent;
+    if (bytes.buffer !== buf.buffer || bytes.length !== this.#used) {
+      bytes = lastSent = buf.subarray(0, this.#used);
+    }
     // The buffer is the write's until it completes: a push meanwhile gets a buffer of its own.
     this.#buf = null;
     this.#used = 0;
     this.#bytesWritten += bytes.length;
-    this.#sending = bytes;
+    this.#sending = bytes.length;
     this.#held = buf;
-    // The callbacks are the writer's own, not closures made for each write.
+    // The callback is the writer's own, not a closure made for each write.
     return this.#flushing = this.#sink.write(bytes).then(this.#sent);
   }
 
-  /** The usual write takes everything at once; only a partial one goes on through `writeAll`. */
+  /**
+   * The usual write takes everything at once; only a partial one goes on through `writeAll` (with
+   * a closure of its own: one per writer would be held by every idle connection).
+   */
   #sent = (n: number): Promise<void> | void => {
-    if (n >= this.#sending.length) return this.#reclaim();
-    return writeAll(this.#sink, this.#sending.subarray(n)).then(this.#reclaim);
+    if (n >= this.#sending) return this.#reclaim();
+    return writeAll(this.#sink, this.#held!.subarray(n, this.#sending)).then(() => this.#reclaim());
   };
 
   /**
@@ -188,12 +193,12 @@ export class BufferedWriter {
    * answers holds none, and the next answer of any connection is gathered in the buffer used last
    * (still in the caches). A grown one stays with the writer, unless it was released.
    */
-  #reclaim = (): void => {
+  #reclaim(): void {
     const held = this.#held!;
     this.#held = null;
     this.#flushing = null;
     if (!WRITE_BUFFERS.give(held) && !this.#released) this.#buf ??= held;
-  };
+  }
 
   /** The buffer, with room for `n` more bytes after the queued ones. */
   #room(n: number): Uint8Array<ArrayBuffer> {
