@@ -78,12 +78,9 @@ export function closeSettles(version: string): CloseSettles {
 export function socketOf(conn: Deno.Conn): Socket {
   const read = coreRead;
   const rid = read === null ? null : resourceId(conn);
-  if (!CLOSE_SETTLES.reads || !CLOSE_SETTLES.writes) {
-    const readRid = rid === null ? null : (into: Uint8Array) => read!(rid, into);
-    return new SettlingSocket(conn, readRid, CLOSE_SETTLES);
-  }
-  if (rid === null) return conn;
-  return new CoreReadSocket(conn, read!, rid);
+  const socket = rid === null ? conn : new CoreReadSocket(conn, read!, rid);
+  if (CLOSE_SETTLES.reads && CLOSE_SETTLES.writes) return socket;
+  return new SettlingSocket(conn, socket, CLOSE_SETTLES);
 }
 
 /**
@@ -171,47 +168,36 @@ interface InFlight {
   reject: (error: Error) => void;
 }
 
-/** A socket that settles its operations in flight itself when closed (see the top of the file). */
+/**
+ * A socket that settles its operations in flight itself when closed (see the top of the file). It
+ * reads through `reads` (the connection itself, or a `CoreReadSocket` over it), which also refs
+ * and unrefs those reads; it writes and closes through the connection.
+ */
 class SettlingSocket implements Socket {
   #conn: Deno.Conn;
-  #read: ((into: Uint8Array) => Promise<number | null>) | null;
+  #reads: Socket;
   /** What Deno's own close settles: those operations are left to it. */
   #settles: CloseSettles;
   #inFlight = new Set<InFlight>();
   #closed = false;
-  #refed = true;
-  /** The last read through core's operation (`Conn.ref`/`unref` reach `Conn.read`'s only). */
-  #lastRead: Promise<number | null> | null = null;
 
-  constructor(
-    conn: Deno.Conn,
-    read: ((into: Uint8Array) => Promise<number | null>) | null,
-    settles: CloseSettles,
-  ) {
+  constructor(conn: Deno.Conn, reads: Socket, settles: CloseSettles) {
     this.#conn = conn;
-    this.#read = read;
+    this.#reads = reads;
     this.#settles = settles;
   }
 
   read(into: Uint8Array): Promise<number | null> {
-    const operation = this.#read === null ? this.#conn.read(into) : this.#read(into);
-    if (this.#read !== null) {
-      this.#lastRead = operation;
-      if (!this.#refed) setOperationRef(operation, false);
-    }
+    const operation = this.#reads.read(into);
     return this.#settles.reads ? operation : this.#track(operation, into, false);
   }
 
   ref(): void {
-    this.#refed = true;
-    this.#conn.ref();
-    if (this.#lastRead !== null) setOperationRef(this.#lastRead, true);
+    this.#reads.ref();
   }
 
   unref(): void {
-    this.#refed = false;
-    this.#conn.unref();
-    if (this.#lastRead !== null) setOperationRef(this.#lastRead, false);
+    this.#reads.unref();
   }
 
   write(bytes: Uint8Array): Promise<number> {
@@ -246,10 +232,11 @@ class SettlingSocket implements Socket {
       this.#conn.close();
       return;
     }
-    // Neither keeps the process alive: `unref` reaches `Conn.read`'s, core's the others.
-    this.#conn.unref?.();
+    // None keeps the process alive: the reads are unref'd where they are made (a test's fake
+    // connection may have no `unref`), writes here.
+    this.#reads.unref?.();
     for (const entry of given) {
-      if (entry.isWrite || this.#read !== null) unrefOperation(entry.promise);
+      if (entry.isWrite) unrefOperation(entry.promise);
       (lingeringBuffers ??= new WeakSet()).add(entry.bytes.buffer);
       entry.reject(new Deno.errors.Interrupted("operation canceled: the connection was closed"));
     }
