@@ -203,6 +203,3 @@ function behaves(found: Internals): boolean {
 
 /** Deno's pieces, once checked; null in portable mode, on other Deno versions, or when the check fails. */
 const internals = INTERNALS_ALLOWED ? checkInternals() : null;
-
-/** Whether requests are built on Deno's slots in this process. */
-export const LAZY_REQUESTS: boolean = internals !== null;

@@ -9,7 +9,7 @@
  * A bare LF or CR, obs-fold, whitespace before a colon, a Content-Length that is not one number,
  * and Transfer-Encoding next to Content-Length are all errors rather than guesses.
  */
-import { FIELD_VALUE_BYTE, findHeadEnd, TOKEN_BYTE } from "./parse.ts";
+import { FIELD_VALUE_BYTE, findHeadEnd, listTokens, TOKEN_BYTE } from "./parse.ts";
 
 export interface ResponseHead {
   /** HTTP/1.x minor version: 0 or 1. */
@@ -196,10 +196,7 @@ export function responseFraming(head: ResponseHead, method: string): ResponseFra
     if (head.minor === 0) {
       return { kind: "error", reason: "Transfer-Encoding in an HTTP/1.0 response" };
     }
-    const codings = encodings.flatMap((value) => value.split(",")).map((c) =>
-      c.trim().toLowerCase()
-    )
-      .filter((c) => c !== "");
+    const codings = listTokens(encodings);
     if (codings.at(-1) !== "chunked") return { kind: "close" };
     if (codings.length > 1) {
       return { kind: "error", reason: `transfer coding "${codings[0]}" is not supported` };

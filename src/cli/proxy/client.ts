@@ -11,10 +11,11 @@
 import { ChunkedDecoder } from "../../http1/request_body.ts";
 import { BufferedReader } from "../../io/reader.ts";
 import { writeAll } from "../../io/writer.ts";
-import { findHeadEnd } from "../../http1/parse.ts";
+import { findHeadEnd, listTokens } from "../../http1/parse.ts";
 import {
   DEFAULT_RESPONSE_HEAD_LIMITS,
   parseResponseHead,
+  responseFieldValues,
   type ResponseFraming,
   responseFraming,
   type ResponseHead,
@@ -275,12 +276,8 @@ export class BackendConnection {
 }
 
 /** Whether a field of `head` lists `token` (case-insensitively). */
-export function hasToken(head: ResponseHead, name: string, token: string): boolean {
-  for (let i = 0; i < head.fields.length; i += 2) {
-    if (head.fields[i] !== name) continue;
-    if (head.fields[i + 1].split(",").some((t) => t.trim().toLowerCase() === token)) return true;
-  }
-  return false;
+function hasToken(head: ResponseHead, name: string, token: string): boolean {
+  return listTokens(responseFieldValues(head, name)).includes(token);
 }
 
 /** A head's text as bytes, one per character (field values are ByteStrings). */
