@@ -18,7 +18,8 @@
  *
  * @module
  */
-import { describe, fail, parseCliOrExit } from "../src/cli/main.ts";
+import { fail, parseCliOrExit } from "../src/cli/main.ts";
+import { describeError } from "../src/cli/os_error.ts";
 import { listenerUrl } from "../src/listeners.ts";
 import { FORMATTERS, stdoutLines, withAccessLog } from "../src/cli/access_log.ts";
 import type { HttpServer, ServeHandler, ServeHandlerInfo } from "../src/options.ts";
@@ -82,7 +83,7 @@ export async function main(args: string[]): Promise<void> {
   try {
     handler = demoHandler(api, config.root, config.files);
   } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound ? "does not exist" : describe(error);
+    const reason = error instanceof Deno.errors.NotFound ? "does not exist" : describeError(error);
     fail(`root "${config.root}": ${reason}`, 1);
   }
   const write = stdoutLines.write;
@@ -108,7 +109,7 @@ export async function main(args: string[]): Promise<void> {
     servers.push(sources.udp = udp);
   } catch (error) {
     await Promise.all(servers.map((server) => server.shutdown()));
-    fail(`cannot listen on ${binding}: ${describe(error)}`, 1);
+    fail(`cannot listen on ${binding}: ${describeError(error)}`, 1);
   }
 
   const broadcast = () => api.events.broadcast(JSON.stringify(api.sampler.tick()));

@@ -30,6 +30,7 @@ import {
   parseCli,
   UsageError,
 } from "./args.ts";
+import { describeError } from "./os_error.ts";
 
 function listenOptions(spec: ListenerSpec, deploy: DeployOptions): ServeOptions {
   if (spec.kind === "unix") return { path: spec.path, ...deploy };
@@ -45,17 +46,12 @@ function readFlagFile(flag: string, path: string): string {
   try {
     return Deno.readTextFileSync(path);
   } catch (error) {
-    throw new Error(`cannot read --${flag} ${path}: ${describe(error)}`);
+    throw new Error(`cannot read --${flag} ${path}: ${describeError(error)}`);
   }
 }
 
 function describeListener(spec: ListenerSpec): string {
   return spec.kind === "unix" ? spec.path : `${spec.hostname}:${spec.port}`;
-}
-
-/** An OS error's message without the " (os error N)" and the path Deno appends. */
-export function describe(error: unknown): string {
-  return String((error as Error)?.message ?? error).replace(/ \(os error \d+\).*$/, "");
 }
 
 /** One line on stderr, then exit: how every command-line mistake ends. */
@@ -102,7 +98,7 @@ export async function main(args: string[]): Promise<void> {
       dev: config.dev,
     });
   } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound ? "does not exist" : describe(error);
+    const reason = error instanceof Deno.errors.NotFound ? "does not exist" : describeError(error);
     fail(`root "${root}": ${reason}`, 1);
   }
   const handler = served.handler;
@@ -162,7 +158,7 @@ export async function main(args: string[]): Promise<void> {
       }
     } catch (error) {
       await Promise.all(running.map((server) => server.shutdown()));
-      fail(`cannot listen on ${describeListener(spec)}: ${describe(error)}`, 1);
+      fail(`cannot listen on ${describeListener(spec)}: ${describeError(error)}`, 1);
     }
   }
   if (config.udpPort !== null) {
@@ -182,7 +178,7 @@ export async function main(args: string[]): Promise<void> {
     } catch (error) {
       await Promise.all(running.map((server) => server.shutdown()));
       fail(
-        `cannot listen on udp ${formatHostPort(hostname, config.udpPort)}: ${describe(error)}`,
+        `cannot listen on udp ${formatHostPort(hostname, config.udpPort)}: ${describeError(error)}`,
         1,
       );
     }
@@ -206,7 +202,7 @@ function listenOptionsOrFail(spec: ListenerSpec, deploy: DeployOptions): ServeOp
   try {
     return listenOptions(spec, deploy);
   } catch (error) {
-    fail(describe(error), 1);
+    fail(describeError(error), 1);
   }
 }
 

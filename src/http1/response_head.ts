@@ -10,6 +10,7 @@
  * and Transfer-Encoding next to Content-Length are all errors rather than guesses.
  */
 import { FIELD_VALUE_BYTE, findHeadEnd, listTokens, TOKEN_BYTE } from "./parse.ts";
+import { latin1, lowerToken } from "./strings.ts";
 
 export interface ResponseHead {
   /** HTTP/1.x minor version: 0 or 1. */
@@ -123,7 +124,7 @@ function parseComplete(buf: Uint8Array, end: number, limits: ResponseHeadLimits)
       throw new HeadError("field name must be a token followed by a colon");
     }
     if (pos === nameStart) throw new HeadError("empty field name");
-    const name = latin1(buf, nameStart, pos).toLowerCase();
+    const name = lowerToken(buf, nameStart, pos);
     pos++;
     while (buf[pos] === SP || buf[pos] === HTAB) pos++;
     const valueStart = pos;
@@ -153,12 +154,6 @@ function bareLf(): HeadError {
 
 function isDigit(byte: number): boolean {
   return byte >= 0x30 && byte <= 0x39;
-}
-
-function latin1(buf: Uint8Array, start: number, end: number): string {
-  let text = "";
-  for (let i = start; i < end; i++) text += String.fromCharCode(buf[i]);
-  return text;
 }
 
 /** The values of every field named `name` (lower case), in order. */

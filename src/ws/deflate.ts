@@ -13,6 +13,7 @@
  * a server that never compresses never loads Deno's Node layer for it.
  */
 import type { DeflateRaw, InflateRaw } from "node:zlib";
+import { concatBytes } from "../io/bytes.ts";
 
 export interface DeflateParams {
   /** The server resets its compressor after each message. */
@@ -123,15 +124,9 @@ function loadZlib(): Promise<Zlib> {
 /** The empty stored block Z_SYNC_FLUSH ends with; RFC 7692 §7.2.1 drops it from the wire. */
 const TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
 
-function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+/** The chunks as one array: the chunk itself when there is one. */
+function joined(chunks: Uint8Array[]): Uint8Array {
+  return chunks.length === 1 ? chunks[0] : concatBytes(chunks);
 }
 
 /**
@@ -169,7 +164,7 @@ function flushThrough(
     const flushed = (error?: Error | null) => {
       if (error) return onError(error);
       stop();
-      resolve({ output: concat(chunks, length), overLimit: false });
+      resolve({ output: joined(chunks), overLimit: false });
     };
     stream.flush(zlib.constants.Z_SYNC_FLUSH, flushed as () => void);
   });

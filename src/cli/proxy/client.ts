@@ -20,6 +20,7 @@ import {
   responseFraming,
   type ResponseHead,
 } from "../../http1/response_head.ts";
+import { describeError } from "../os_error.ts";
 
 /** Largest piece of a response body handed on at once. */
 const BODY_PIECE_BYTES = 64 * 1024;
@@ -113,7 +114,7 @@ export class BackendConnection {
       await writeAll(this.conn, latin1Bytes(head));
     } catch (error) {
       this.close();
-      throw new BackendClosed(`writing the request failed: ${describe(error)}`, reused);
+      throw new BackendClosed(`writing the request failed: ${describeError(error)}`, reused);
     }
     const sent = body === null ? Promise.resolve(true) : this.#sendBody(body, bodyFraming);
     let response: ResponseHead;
@@ -181,7 +182,7 @@ export class BackendConnection {
         result = await reader.readMatch(findHeadEnd, DEFAULT_RESPONSE_HEAD_LIMITS.maxHeadBytes, 2);
       } catch (error) {
         if (this.#closed) throw new BackendClosed("the connection was closed", reused);
-        throw new BackendClosed(`reading the response failed: ${describe(error)}`, reused);
+        throw new BackendClosed(`reading the response failed: ${describeError(error)}`, reused);
       }
       if (result.status === "eof") {
         throw new BackendClosed("the backend closed the connection without answering", reused);
@@ -263,7 +264,7 @@ export class BackendConnection {
           remaining -= piece.length;
           controller.enqueue(piece.slice());
         } catch (error) {
-          fail(controller, `reading the response body failed: ${describe(error)}`);
+          fail(controller, `reading the response body failed: ${describeError(error)}`);
         }
       },
       cancel: () => {
@@ -285,8 +286,4 @@ function latin1Bytes(text: string): Uint8Array {
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
-}
-
-function describe(error: unknown): string {
-  return String((error as Error)?.message ?? error).replace(/ \(os error \d+\).*$/, "");
 }

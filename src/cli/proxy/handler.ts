@@ -17,6 +17,7 @@ import {
 import { BackendPool } from "./pool.ts";
 import { tunnel } from "./tunnel.ts";
 import { claimUpgrade } from "../../conn/upgrade.ts";
+import { describeError } from "../os_error.ts";
 
 /** What the deadline of a forwarded request settles with. */
 const TIMED_OUT = Symbol("timed out");
@@ -90,7 +91,7 @@ export class Proxy {
           connection = acquired;
         } catch (error) {
           if (timedOut) return this.#timeoutAnswer(where);
-          return badGateway(where, `cannot connect: ${describe(error)}`);
+          return badGateway(where, `cannot connect: ${describeError(error)}`);
         }
         try {
           const exchanging = connection.exchange(
@@ -114,7 +115,7 @@ export class Proxy {
           // request can be sent again (no body was taken from the client).
           const retry = error instanceof BackendClosed && error.reused && attempt === 0 &&
             request.body === null;
-          if (!retry) return badGateway(where, describe(error));
+          if (!retry) return badGateway(where, describeError(error));
         }
       }
     } finally {
@@ -275,10 +276,6 @@ function toResponse(response: BackendResponse, where: string): Response {
     return new Response(body, { status: head.status, statusText: head.reason, headers });
   } catch (error) {
     body?.cancel().catch(() => {});
-    return badGateway(where, `unusable response status ${head.status}: ${describe(error)}`);
+    return badGateway(where, `unusable response status ${head.status}: ${describeError(error)}`);
   }
-}
-
-function describe(error: unknown): string {
-  return String((error as Error)?.message ?? error).replace(/ \(os error \d+\).*$/, "");
 }
