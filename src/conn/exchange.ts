@@ -222,7 +222,9 @@ export class Exchange implements ResponseHost {
   ): Response | Answer | Promise<Response | Answer> {
     const ctx = this.#ctx;
     const direct = ctx.direct;
-    const view = direct !== null && framing.kind === "none" ? requestView(head, ctx.scheme) : null;
+    const view = direct !== null && framing.kind === "none"
+      ? requestView(head, ctx.scheme, this.#reader.receivedIn)
+      : null;
     if (view === null) return this.#callHandler(head, framing, body, info);
     const outcome = dispatch(
       direct!,

@@ -26,6 +26,12 @@ export interface RequestView {
   readonly search: string;
   /** Field values by name, as `Request.headers`' `get`: every value of the name, ", "-joined. */
   readonly headers: { get(name: string): string | null };
+  /**
+   * The read epoch (src/io/read_epoch.ts) by which the whole head had arrived, when the engine
+   * knows it: a file `stat` made while that epoch, or a later one, was current is as new as this
+   * request, and the file server answers it from that `stat`.
+   */
+  readonly receivedIn?: number;
 }
 
 /** A body the handler describes: bytes or a file range (sent without a stream), or a stream. */

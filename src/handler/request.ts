@@ -87,7 +87,11 @@ export function buildRequest(
  * null for any other request, which takes the `Request` path. Throws `HttpError` 400 when the
  * Host would make `buildRequest` refuse the request, so both paths refuse the same requests.
  */
-export function requestView(head: RequestHead, scheme: string): RequestView | null {
+export function requestView(
+  head: RequestHead,
+  scheme: string,
+  receivedIn?: number,
+): RequestView | null {
   if ((head.method !== "GET" && head.method !== "HEAD") || head.form !== "origin") return null;
   const target = plainTarget(head.target);
   if (target === null) return null;
@@ -99,6 +103,7 @@ export function requestView(head: RequestHead, scheme: string): RequestView | nu
     pathname: target.pathname,
     search: target.search,
     headers: new HeadFields(head),
+    receivedIn,
   };
 }
 

@@ -9,6 +9,7 @@
  */
 import { indexOfSequence } from "./bytes.ts";
 import { BufferPool } from "./pool.ts";
+import { readEpoch } from "./read_epoch.ts";
 
 /**
  * The part of `Deno.Conn` the reader needs (a test can pass any object with `read`). A read into
@@ -95,6 +96,8 @@ export class BufferedReader {
   #end = 0;
   #eof = false;
   #bytesRead = 0;
+  /** The read epoch of the last read taken in (see read_epoch.ts). */
+  #receivedIn = 0;
   /** Socket reads in flight into the buffer (one, unless callers misbehave). */
   #reading = 0;
   /** Whether the last read filled the whole buffer (it was offered all of it, and took it). */
@@ -150,6 +153,14 @@ export class BufferedReader {
   /** Bytes received from the socket so far. */
   get bytesRead(): number {
     return this.#bytesRead;
+  }
+
+  /**
+   * The read epoch (read_epoch.ts) of the last read taken in: every byte buffered now had arrived
+   * by the time that epoch's number was current.
+   */
+  get receivedIn(): number {
+    return this.#receivedIn;
   }
 
   /** True once the peer has closed its sending side and every byte was read from the socket. */
@@ -283,6 +294,7 @@ export class BufferedReader {
     }
     this.#end += n;
     this.#bytesRead += n;
+    this.#receivedIn = readEpoch();
     this.#filledWhole = n === this.#buf.length;
     return n;
   }

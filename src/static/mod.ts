@@ -177,7 +177,7 @@ function servePath(
     const clean = cleanUrl(request, path.segments, settings);
     if (clean !== null) return clean;
   }
-  const found = settings.cache.resolve(settings.root, path.segments);
+  const found = settings.cache.resolve(settings.root, path.segments, request.receivedIn);
   if (!found) return notFound(request, settings);
   const { resolved, info } = found;
   // A symlink inside the root may lead into a hidden directory: check where it really goes too.
@@ -186,7 +186,7 @@ function servePath(
   }
   if (info.isDirectory) {
     if (!path.trailingSlash) return redirectToDirectory(path.segments, request.search);
-    const index = findFile(settings, [...path.segments, "index.html"]);
+    const index = findFile(settings, [...path.segments, "index.html"], request.receivedIn);
     if (index) return fileAnswer(request, index, settings);
     if (!settings.dirListing) return notFound(request, settings);
     return listing(request, path.segments, resolved.real, settings);
@@ -268,10 +268,10 @@ function hidden(request: RequestView, settings: Settings): Answer {
  */
 function notFound(request: RequestView, settings: Settings): Answer {
   if (settings.spa && acceptsHtml(request)) {
-    const index = findFile(settings, ["index.html"]);
+    const index = findFile(settings, ["index.html"], request.receivedIn);
     if (index) return fileAnswer(request, index, settings);
   }
-  const page = findFile(settings, ["404.html"]);
+  const page = findFile(settings, ["404.html"], request.receivedIn);
   if (page) return fileAnswer(request, page, { ...settings, status: 404 });
   return plainAnswer(404);
 }
@@ -285,11 +285,16 @@ function acceptsHtml(request: RequestView): boolean {
 
 /**
  * A regular file at fixed segments below the root (index.html, 404.html), or null. Found through
- * the cache like any requested path: "/" is the most asked-for URL of a site.
+ * the cache like any requested path: "/" is the most asked-for URL of a site. `receivedIn` is the
+ * request's read epoch, when known (see cache.ts).
  */
-function findFile(settings: Settings, segments: readonly string[]): FileTarget | null {
+function findFile(
+  settings: Settings,
+  segments: readonly string[],
+  receivedIn?: number,
+): FileTarget | null {
   try {
-    const found = settings.cache.resolve(settings.root, segments);
+    const found = settings.cache.resolve(settings.root, segments, receivedIn);
     return found?.info.isFile ? { path: found.resolved.real, info: found.info } : null;
   } catch (error) {
     if (fsErrorStatus(error) === null) throw error;
