@@ -104,3 +104,25 @@ export async function clearStaleSocket(path: string): Promise<void> {
   }
   throw new Deno.errors.AddrInUse(`another server is listening on ${path}`);
 }
+
+/**
+ * A plain copy of an accepted connection's address, which the connection keeps in its place:
+ * Deno makes each address object in dictionary mode with a hidden class of its own (about 300
+ * bytes; a copy is about 40), and the hostname is shared with the last copy's when equal.
+ */
+export function plainAddr(addr: Deno.Addr): Deno.Addr {
+  switch (addr.transport) {
+    case "tcp":
+    case "udp": {
+      const hostname = addr.hostname === lastHostname ? lastHostname : lastHostname = addr.hostname;
+      return { transport: addr.transport, hostname, port: addr.port };
+    }
+    case "unix":
+    case "unixpacket":
+      return { transport: addr.transport, path: addr.path };
+    default:
+      return addr;
+  }
+}
+
+let lastHostname = "";

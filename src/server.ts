@@ -13,7 +13,7 @@ import { drainDelay, healthLayer } from "./balancer/health.ts";
 import { forwardedLayer } from "./balancer/forwarded.ts";
 import { proxyPolicy } from "./balancer/proxy_conn.ts";
 import { checkSocketRead } from "./deno/socket.ts";
-import { type BoundListener, formatHostPort, listen, listenerUrl } from "./listeners.ts";
+import { type BoundListener, formatHostPort, listen, listenerUrl, plainAddr } from "./listeners.ts";
 import {
   DEFAULT_LIMITS,
   type HttpServer,
@@ -154,7 +154,7 @@ class Server implements HttpServer {
       }
       const connection = new Connection(
         conn,
-        { remoteAddr: conn.remoteAddr, transport },
+        { remoteAddr: plainAddr(conn.remoteAddr), transport },
         this.#ctx,
       );
       if (!this.#refed) connection.unref();

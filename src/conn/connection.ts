@@ -31,7 +31,6 @@ import { type ConnState, newState } from "./state.ts";
 export type { ConnContext, Peer } from "./context.ts";
 
 export class Connection implements Expiring, ExchangeHost, ByteSink {
-  readonly conn: Deno.Conn;
   readonly peer: Peer;
   /** Where the connection is, whether it keeps alive, whether it is draining. */
   readonly state: ConnState = newState();
@@ -54,8 +53,8 @@ export class Connection implements Expiring, ExchangeHost, ByteSink {
   /** The connection's slot in its server's registry of open connections (the server's to set). */
   slot = -1;
 
+  /** `conn` itself is not kept: what serving it takes is in its socket (src/deno/socket.ts). */
   constructor(conn: Deno.Conn, peer: Peer, ctx: ConnContext) {
-    this.conn = conn;
     this.peer = peer;
     this.#ctx = ctx;
     this.#socket = socketOf(conn);

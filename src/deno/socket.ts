@@ -42,8 +42,24 @@ export interface Socket {
 }
 
 type CoreRead = (rid: number, into: Uint8Array) => Promise<number>;
+type CoreWrite = (rid: number, bytes: Uint8Array) => Promise<number>;
+type CoreClose = (rid: number) => void;
 
-const candidateRead = typeof denoCore?.read === "function" ? denoCore.read as CoreRead : null;
+/** core's read, write and close of a resource id, when this Deno has all three. */
+interface CoreIo {
+  read: CoreRead;
+  write: CoreWrite;
+  close: CoreClose;
+}
+
+const candidateIo: CoreIo | null = typeof denoCore?.read === "function" &&
+    typeof denoCore?.write === "function" && typeof denoCore?.close === "function"
+  ? {
+    read: denoCore.read as CoreRead,
+    write: denoCore.write as CoreWrite,
+    close: denoCore.close as CoreClose,
+  }
+  : null;
 const unrefOp = typeof denoCore?.unrefOpPromise === "function"
   ? denoCore.unrefOpPromise as (promise: Promise<unknown>) => void
   : null;
@@ -51,8 +67,8 @@ const refOp = typeof denoCore?.refOpPromise === "function"
   ? denoCore.refOpPromise as (promise: Promise<unknown>) => void
   : null;
 
-/** `core.read`, once `checkSocketRead` passed; null before and where it is not used. */
-let coreRead: CoreRead | null = null;
+/** core's read, write and close, once `checkSocketRead` passed; null before and where not used. */
+let coreIo: CoreIo | null = null;
 
 /** What closing a connection does to the operations in flight on it, on this Deno. */
 export const CLOSE_SETTLES: CloseSettles = closeSettles(Deno.version.deno);
@@ -75,49 +91,55 @@ export function closeSettles(version: string): CloseSettles {
 }
 
 /** The socket to serve `conn` through. */
+/**
+ * The socket to serve `conn` through. On the fast path the socket keeps the resource id only, not
+ * `conn`: Deno's connection object holds its two addresses, each made in dictionary mode with a
+ * hidden class of its own, and with them an idle connection held about 850 bytes more (the
+ * engine keeps a plain copy of the remote address instead).
+ */
 export function socketOf(conn: Deno.Conn): Socket {
-  const read = coreRead;
-  const rid = read === null ? null : resourceId(conn);
-  const socket = rid === null ? conn : new CoreReadSocket(conn, read!, rid);
-  if (CLOSE_SETTLES.reads && CLOSE_SETTLES.writes) return socket;
-  return new SettlingSocket(conn, socket, CLOSE_SETTLES);
+  const io = coreIo;
+  const rid = io === null ? null : resourceId(conn);
+  if (CLOSE_SETTLES.reads && CLOSE_SETTLES.writes) {
+    return rid === null ? conn : new CoreSocket(io!, rid);
+  }
+  const reads = rid === null ? conn : new CoreSocket(io!, rid);
+  return new SettlingSocket(conn, reads, CLOSE_SETTLES);
 }
 
 /**
- * A connection read through core's operation. `Conn.ref`/`unref` reach only `Conn.read`'s own
- * reads, so this one refs and unrefs its reads itself: the last one started (harmless once it has
+ * A connection read, written and closed through core's operations on its resource id (what
+ * `Conn.read`, `write` and `close` call). `Conn.ref`/`unref` reach only `Conn.read`'s own reads,
+ * so this one refs and unrefs its reads itself: the last one started (harmless once it has
  * settled), and each one after while unref'd.
  */
-class CoreReadSocket implements Socket {
-  #conn: Deno.Conn;
+class CoreSocket implements Socket {
   /**
-   * `core.read` and the connection's resource id, kept apart: a function bound to the id was a
-   * bound function with a property table of its own, about 380 bytes a connection.
+   * core's functions and the connection's resource id, kept apart: a function bound to the id was
+   * a bound function with a property table of its own, about 380 bytes a connection.
    */
-  #read: CoreRead;
+  #io: CoreIo;
   #rid: number;
   #refed = true;
   #last: Promise<number> | null = null;
 
-  constructor(conn: Deno.Conn, read: CoreRead, rid: number) {
-    this.#conn = conn;
-    this.#read = read;
+  constructor(io: CoreIo, rid: number) {
+    this.#io = io;
     this.#rid = rid;
   }
 
   read(into: Uint8Array): Promise<number> {
-    const read = this.#read;
-    const operation = this.#last = read(this.#rid, into);
+    const operation = this.#last = this.#io.read(this.#rid, into);
     if (!this.#refed) setOperationRef(operation, false);
     return operation;
   }
 
   write(bytes: Uint8Array): Promise<number> {
-    return this.#conn.write(bytes);
+    return this.#io.write(this.#rid, bytes);
   }
 
   close(): void {
-    this.#conn.close();
+    this.#io.close(this.#rid);
   }
 
   ref(): void {
@@ -170,7 +192,7 @@ interface InFlight {
 
 /**
  * A socket that settles its operations in flight itself when closed (see the top of the file). It
- * reads through `reads` (the connection itself, or a `CoreReadSocket` over it), which also refs
+ * reads through `reads` (the connection itself, or a `CoreSocket` over it), which also refs
  * and unrefs those reads; it writes and closes through the connection.
  */
 class SettlingSocket implements Socket {
@@ -278,22 +300,23 @@ const CHECK_LIMIT_MS = 1000;
 let check: Promise<boolean> | null = null;
 
 /**
- * Starts (once) and returns the check of `core.read`: over a loopback TCP connection it must read
- * the bytes sent, in order, then the end, as `Conn.read` does. True when it passed, and from then
- * on `socketOf` reads Deno's connections through it. False where the fence does not allow
+ * Starts (once) and returns the check of core's read, write and close: over a loopback TCP
+ * connection they must read the bytes sent, in order, then the end (as `Conn.read` does), send
+ * bytes back, and close so that the peer sees them and then the end. True when it passed, and from
+ * then on `socketOf` serves Deno's connections through them. False where the fence does not allow
  * internals, where listening on 127.0.0.1 is not permitted already (no prompt is made), or when
  * the check fails or takes over a second.
  */
 export function checkSocketRead(): Promise<boolean> {
-  return check ??= candidateRead === null ? Promise.resolve(false) : readsOverLoopback(
-    candidateRead,
+  return check ??= candidateIo === null ? Promise.resolve(false) : worksOverLoopback(
+    candidateIo,
   ).then((passed) => {
-    if (passed) coreRead = candidateRead;
+    if (passed) coreIo = candidateIo;
     return passed;
   });
 }
 
-async function readsOverLoopback(read: CoreRead): Promise<boolean> {
+async function worksOverLoopback(io: CoreIo): Promise<boolean> {
   try {
     const permission = Deno.permissions.querySync({ name: "net", host: "127.0.0.1" });
     if (permission.state !== "granted") return false;
@@ -326,23 +349,44 @@ async function readsOverLoopback(read: CoreRead): Promise<boolean> {
     if (rid === null) return false;
     const sent = new Uint8Array([0x73, 0x6f, 0x63, 0x6b]);
     const into = new Uint8Array(16);
-    const reading = read(rid, into);
+    const reading = io.read(rid, into);
     let written = 0;
     while (written < sent.length) written += await client.write(sent.subarray(written));
-    client.close();
+    await client.closeWrite();
     let got = await reading;
     while (got < sent.length) {
-      const n = await read(rid, into.subarray(got));
+      const n = await io.read(rid, into.subarray(got));
       if (typeof n !== "number" || n <= 0) return false;
       got += n;
     }
-    const end = await read(rid, into.subarray(got));
-    return got === sent.length && sent.every((byte, i) => into[i] === byte) &&
-      (end === 0 || end === null) && !limit.aborted;
+    const end = await io.read(rid, into.subarray(got));
+    if (got !== sent.length || !sent.every((byte, i) => into[i] === byte)) return false;
+    if (end !== 0 && end !== null) return false;
+    // And back: written through core, then closed through core (the connection is closed by then,
+    // so `closeAll` must not close it again).
+    const reply = new Uint8Array([0x73, 0x65, 0x72, 0x76]);
+    for (let out = 0; out < reply.length;) out += await io.write(rid, reply.subarray(out));
+    conns.splice(conns.indexOf(server), 1);
+    io.close(rid);
+    const back = await readToEnd(client, reply.length + 1);
+    return back.length === reply.length && reply.every((byte, i) => back[i] === byte) &&
+      !limit.aborted;
   } catch {
     return false;
   } finally {
     limit.removeEventListener("abort", closeAll);
     closeAll();
   }
+}
+
+/** What `conn` sends until its end, or until more than `max` bytes came. */
+async function readToEnd(conn: Deno.Conn, max: number): Promise<Uint8Array> {
+  const into = new Uint8Array(max);
+  let got = 0;
+  while (got < max) {
+    const n = await conn.read(into.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  return into.subarray(0, got);
 }

@@ -53,20 +53,24 @@ async function readAll(source: { read(p: Uint8Array): Promise<number | null> }) 
   }
 }
 
-/** Counts the calls of Deno's `Conn.read` on `conn`'s class while `run` runs. */
-async function countConnReads(conn: Deno.Conn, run: () => Promise<void>): Promise<number> {
+/** Counts the calls of Deno's `Conn` method `name` on `conn`'s class while `run` runs. */
+async function countConnCalls(
+  conn: Deno.Conn,
+  name: "read" | "write" | "close",
+  run: () => Promise<void>,
+): Promise<number> {
   let proto = Object.getPrototypeOf(conn);
-  while (!Object.hasOwn(proto, "read")) proto = Object.getPrototypeOf(proto);
-  const original = proto.read;
+  while (!Object.hasOwn(proto, name)) proto = Object.getPrototypeOf(proto);
+  const original = proto[name];
   let calls = 0;
-  proto.read = function (this: Deno.Conn, into: Uint8Array) {
+  proto[name] = function (this: Deno.Conn, ...args: unknown[]) {
     calls++;
-    return original.call(this, into);
+    return original.apply(this, args);
   };
   try {
     await run();
   } finally {
-    proto.read = original;
+    proto[name] = original;
   }
   return calls;
 }
@@ -86,7 +90,7 @@ for (const kind of ["tcp", "unix"] as const) {
     const checked = await checkSocketRead();
     const sent = new Uint8Array(5000).map((_, i) => (i * 31) & 0xff);
     let got: number[] = [];
-    const connReads = await countConnReads(conns.server, async () => {
+    const connReads = await countConnCalls(conns.server, "read", async () => {
       const writing = (async () => {
         // In pieces, so that reads see partial data as it comes.
         for (let at = 0; at < sent.length; at += 1000) {
@@ -99,6 +103,25 @@ for (const kind of ["tcp", "unix"] as const) {
     });
     assert.deepEqual(got, [...sent]);
     assert.equal(connReads === 0, checked, `Conn.read was called ${connReads} times`);
+  });
+
+  Deno.test(`socketOf over ${kind}: writes and the close reach the peer, through core's operations where checked`, async () => {
+    await using conns = await pair(kind);
+    const checked = await checkSocketRead();
+    const sent = new Uint8Array(70_000).map((_, i) => (i * 7) & 0xff);
+    let connCalls = 0;
+    const received = readAll(conns.client);
+    for (const name of ["write", "close"] as const) {
+      connCalls += await countConnCalls(conns.server, name, async () => {
+        const socket = socketOf(conns.server);
+        if (name === "close") return socket.close();
+        for (let at = 0; at < sent.length;) at += await socket.write(sent.subarray(at));
+      });
+    }
+    assert.deepEqual(await received, [...sent]);
+    // Where Deno settles what is in flight on close itself, the socket keeps no `Conn` at all.
+    const throughCore = checked && CLOSE_SETTLES.reads && CLOSE_SETTLES.writes;
+    assert.equal(connCalls === 0, throughCore, `Conn.write/close were called ${connCalls} times`);
   });
 
   Deno.test(`socketOf over ${kind}: closing with a read in flight rejects it, and the peer sees the end`, async () => {

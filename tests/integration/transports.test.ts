@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { serve } from "../../mod.ts";
 import type { ServeHandler } from "../../mod.ts";
-import { listenerUrl } from "../../src/listeners.ts";
+import { listenerUrl, plainAddr } from "../../src/listeners.ts";
 import { deferred, parseResponses, readToEnd, run, writeAll } from "../helpers.ts";
 import { needs } from "../tools.ts";
 import { makeCertificate } from "../tls_helpers.ts";
@@ -175,4 +175,32 @@ withCurl.test("ipv6: [::1] works, and URLs put the address in brackets", async (
   const [res] = parseResponses(decoder.decode(await readToEnd(conn)));
   conn.close();
   assert.equal(JSON.parse(res.body).url, `http://[::1]:${port}/old`);
+});
+
+Deno.test("plainAddr: a plain copy of each kind of address, with the same fields", () => {
+  const tcp: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: 4321 };
+  const udp: Deno.NetAddr = { transport: "udp", hostname: "::1", port: 53 };
+  const unix: Deno.UnixAddr = { transport: "unix", path: "/tmp/s.sock" };
+  for (const addr of [tcp, udp, unix]) {
+    const copy = plainAddr(addr);
+    assert.notEqual(copy, addr);
+    assert.deepEqual(copy, addr);
+  }
+});
+
+Deno.test("tcp: the handler's remoteAddr is the client's own address and port", async () => {
+  const seen = deferred<Deno.NetAddr>();
+  const server = serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (_req, info) => {
+    seen.resolve(info.remoteAddr as Deno.NetAddr);
+    return new Response("ok");
+  });
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+    await writeAll(conn, encoder.encode("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"));
+    await readToEnd(conn);
+    conn.close();
+    assert.deepEqual(await seen.promise, { ...conn.localAddr });
+  } finally {
+    await server.shutdown();
+  }
 });
