@@ -95,12 +95,14 @@ export const SCENARIOS: Scenario[] = [
     id: "hello-100",
     title: "hello world, keep-alive, 100 connections (and the portable path)",
     measures: "per-request cost of the engine with many connections ready at once; the " +
-      "SOCKSERVE_PORTABLE=1 row is the same engine without Deno's private APIs",
+      "SOCKSERVE_PORTABLE=1 row is the same engine without Deno's private APIs, the " +
+      "--max-semi-space-size=2 row the same engine with the young generation `deno task serve` " +
+      "runs with",
     kind: "hello",
     path: "/",
     connections: 100,
     metric: "rps",
-    peers: ["sockserve", "sockserve-portable", "deno", "node"],
+    peers: ["sockserve", "sockserve-portable", "sockserve-semi2", "deno", "node"],
     baseline: "deno",
   },
   {

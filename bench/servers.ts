@@ -26,6 +26,7 @@ const BENCH = `${REPO}/bench`;
 export type PeerId =
   | "sockserve"
   | "sockserve-portable"
+  | "sockserve-semi2"
   | "sockserve-w2"
   | "deno"
   | "deno-parallel"
@@ -78,6 +79,13 @@ export const listeningLine = (line: string): number | null => {
 // The same flags for both engines, so that a permission or an unstable flag is never the
 // difference between two rows.
 const DENO_RUN = ["run", "--allow-net", "--allow-read", "--allow-env", "--unstable-net"];
+/**
+ * The V8 flag `deno task serve` runs with (deno.json): semi-spaces of 2 MiB instead of up to 16.
+ * Every connection waiting for its next request holds an operation's promise, so each scavenge
+ * finds data surviving in proportion to the connections, and V8 grows the young generation with
+ * what survived; the sockserve-semi2 row shows what the cap does to speed and peak memory.
+ */
+const SMALL_YOUNG_GENERATION = "--v8-flags=--max-semi-space-size=2";
 
 type Engine = "sockserve" | "sockserve-w2" | "deno";
 type App = "hello" | "files" | "static";
@@ -199,6 +207,18 @@ export const PEERS: Record<PeerId, Peer> = {
     unavailable: () => modExports("serve"),
     start: (ctx) =>
       launch({ ...embedded("sockserve", "hello", ctx), env: { SOCKSERVE_PORTABLE: "1" } }),
+  },
+  "sockserve-semi2": {
+    id: "sockserve-semi2",
+    label: "sockserve `serve`, --v8-flags=--max-semi-space-size=2",
+    unavailable: () => modExports("serve"),
+    start: (ctx) => {
+      const options = embedded("sockserve", "hello", ctx);
+      return launch({
+        ...options,
+        args: ["run", SMALL_YOUNG_GENERATION, ...options.args.slice(1)],
+      });
+    },
   },
   "sockserve-w2": {
     id: "sockserve-w2",
