@@ -11,7 +11,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { PEERS, type PeerId } from "./servers.ts";
+import { type PeerId, PEERS } from "./servers.ts";
 import { ensureWrk, runWrk } from "./wrk.ts";
 
 /** One step of the sweep. */
