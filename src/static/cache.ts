@@ -62,6 +62,8 @@ export class FileCache {
   #paths = new Map<string, PathEntry>();
   #bytes = new Map<string, BytesEntry>();
   #bytesHeld = 0;
+  /** The key at the back of `#bytes` (the most recently used), or null. */
+  #newest: string | null = null;
   /** Larger files (or coded copies) asked for once, with the `stat` of that time. */
   #candidates = new Map<string, Deno.FileInfo>();
   /** Directories' listings, by real path, with the `stat` they were listed after. */
@@ -258,6 +260,8 @@ export class FileCache {
   #kept(key: string, info: Deno.FileInfo): Uint8Array<ArrayBuffer> | null {
     const known = this.#bytes.get(key);
     if (known === undefined) return null;
+    // The last one kept or asked for is at the back already: a hot file costs no reordering.
+    if (key === this.#newest && sameFile(known.info, info)) return known.bytes;
     this.#forget(key, known);
     if (!sameFile(known.info, info)) return null;
     this.#keep(key, known); // to the back: the least recently used go first
@@ -271,11 +275,13 @@ export class FileCache {
     }
     this.#bytes.set(path, entry);
     this.#bytesHeld += entry.bytes.length;
+    this.#newest = path;
   }
 
   #forget(path: string, entry: BytesEntry): void {
     this.#bytes.delete(path);
     this.#bytesHeld -= entry.bytes.length;
+    if (path === this.#newest) this.#newest = null;
   }
 }
 

@@ -89,6 +89,18 @@ function buildTable(mimeDb: Record<string, MimeEntry>): ReadonlyMap<string, Type
  * `loadTypes` has settled (a file server waits for it).
  */
 export function typeOf(fileName: string): TypeInfo {
+  // A file server answers the same file over and over: the last answer is kept.
+  if (fileName === lastFileName && byExtension !== null) return lastType;
+  const type = typeFromName(fileName);
+  lastFileName = fileName;
+  lastType = type;
+  return type;
+}
+
+let lastFileName = "";
+let lastType: TypeInfo = DEFAULT_TYPE;
+
+function typeFromName(fileName: string): TypeInfo {
   const base = fileName.slice(Math.max(fileName.lastIndexOf("/"), fileName.lastIndexOf("\\")) + 1);
   const dot = base.lastIndexOf(".");
   // ".bashrc" has no extension; "archive.tar.gz" has "gz".

@@ -14,7 +14,7 @@
  */
 /** The URL path as root-relative, decoded segments (never "", ".", ".." or containing a separator). */
 export interface DecodedPath {
-  segments: string[];
+  readonly segments: readonly string[];
   /** The URL path ended in "/": a directory was asked for. */
   trailingSlash: boolean;
 }
@@ -35,6 +35,19 @@ const sep = IS_WINDOWS ? "\\" : "/";
  * percent-encoded octet is data, not a delimiter).
  */
 export function decodeUrlPath(pathname: string): DecodedPath | PathRefusal {
+  // Clients ask for the same paths over and over: the last one's result is kept (it is frozen,
+  // and so is its array of segments).
+  if (pathname === lastPathname) return lastDecoded;
+  const decoded = decodeSegments(pathname);
+  lastPathname = pathname;
+  lastDecoded = typeof decoded === "number" ? decoded : Object.freeze(decoded);
+  return lastDecoded;
+}
+
+let lastPathname = "";
+let lastDecoded: DecodedPath | PathRefusal = 404;
+
+function decodeSegments(pathname: string): DecodedPath | PathRefusal {
   const segments: string[] = [];
   for (const raw of pathname.split("/")) {
     let segment = raw;
@@ -62,7 +75,7 @@ export function decodeUrlPath(pathname: string): DecodedPath | PathRefusal {
     }
     segments.push(segment);
   }
-  return { segments, trailingSlash: pathname.endsWith("/") };
+  return { segments: Object.freeze(segments), trailingSlash: pathname.endsWith("/") };
 }
 
 /** Dotfiles are names starting with "."; `.well-known` is not special-cased (use `allow`). */
@@ -106,8 +119,21 @@ export function resolveInRoot(root: Root, segments: readonly string[]): Resolved
 
 /** The path on disk that segments below the root name, before any symlink is resolved. */
 export function candidatePath(root: Root, segments: readonly string[]): string {
-  return segments.length === 0 ? root.real : joinBelow(root.real, segments);
+  // The same segments (decodeUrlPath's last result) give the same string, whose hash V8 keeps:
+  // the file cache's lookup of a hot path then hashes nothing.
+  if (segments === lastSegments && root === lastRoot) return lastCandidate;
+  const candidate = segments.length === 0 ? root.real : joinBelow(root.real, segments);
+  if (Object.isFrozen(segments)) {
+    lastSegments = segments;
+    lastRoot = root;
+    lastCandidate = candidate;
+  }
+  return candidate;
 }
+
+let lastSegments: readonly string[] | null = null;
+let lastRoot: Root | null = null;
+let lastCandidate = "";
 
 /**
  * Resolves any path (a precompressed sibling, a listing entry) like `resolveInRoot`: its real

@@ -3,7 +3,7 @@
  * every request tries to reach a secret file placed next to the root.
  */
 import assert from "node:assert/strict";
-import { decodeUrlPath } from "../../src/static/path.ts";
+import { candidatePath, decodeUrlPath, openRoot } from "../../src/static/path.ts";
 import { site } from "../static_fixture.ts";
 
 Deno.test("decodeUrlPath: decodes once per segment and normalises dot segments", () => {
@@ -75,6 +75,43 @@ const TRAVERSALS = [
   "/link-absolute",
   "/%2e%2e/root-evil/secret.txt",
 ];
+
+Deno.test("decodeUrlPath: a path asked for again gets the same answer, frozen; others their own", () => {
+  const paths = ["/a/b.txt", "/a/c.txt", "/a/b.txt", "/a/b.txt", "/%zz", "/a/b.txt", "/%zz"];
+  const answers = paths.map((path) => decodeUrlPath(path));
+  assert.deepEqual(answers.map((answer) => typeof answer === "number" ? answer : answer.segments), [
+    ["a", "b.txt"],
+    ["a", "c.txt"],
+    ["a", "b.txt"],
+    ["a", "b.txt"],
+    400,
+    ["a", "b.txt"],
+    400,
+  ]);
+  assert.equal(answers[2], answers[3]); // asked twice in a row: kept
+  const decoded = answers[3];
+  assert.ok(typeof decoded !== "number" && Object.isFrozen(decoded));
+  assert.throws(() => (decoded.segments as string[]).push("x"), TypeError);
+});
+
+Deno.test("candidatePath: frozen segments asked for again give the same path; others are joined anew", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sockserve-candidate-" });
+  try {
+    const root = openRoot(dir, false);
+    const decoded = decodeUrlPath("/x/y.txt");
+    assert.ok(typeof decoded !== "number");
+    const first = candidatePath(root, decoded.segments);
+    assert.equal(first, `${root.real}/x/y.txt`);
+    assert.equal(candidatePath(root, decoded.segments), first);
+    const segments = ["a"]; // not frozen: it may change, so it is never taken as known
+    assert.equal(candidatePath(root, segments), `${root.real}/a`);
+    segments[0] = "b";
+    assert.equal(candidatePath(root, segments), `${root.real}/b`);
+    assert.equal(candidatePath(root, []), root.real);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
 
 Deno.test(`traversal: ${TRAVERSALS.length} encodings never reach a file next to the root`, async () => {
   await using s = await site({

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { fileServer } from "../../mod.ts";
-import { typesLoaded } from "../../src/static/mime.ts";
+import { loadTypes, typeOf, typesLoaded } from "../../src/static/mime.ts";
 
 const loadedOnImport = typesLoaded();
 const root = await Deno.makeTempDir({ prefix: "sockserve-types-" });
@@ -32,4 +32,19 @@ Deno.test("importing mod.ts loads no content types; a request that comes first w
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("typeOf: names asked for in turn, again and again, each get their own type", async () => {
+  await loadTypes();
+  const names = ["a.txt", "a.txt", "b.PNG", "a.txt", "README", "b.PNG", "c.tar.gz", "a.txt"];
+  assert.deepEqual(names.map((name) => typeOf(`/srv/${name}`).contentType), [
+    "text/plain; charset=utf-8",
+    "text/plain; charset=utf-8",
+    "image/png",
+    "text/plain; charset=utf-8",
+    "application/octet-stream",
+    "image/png",
+    "application/gzip",
+    "text/plain; charset=utf-8",
+  ]);
 });
