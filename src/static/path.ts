@@ -44,7 +44,7 @@ export function decodeUrlPath(pathname: string): DecodedPath | PathRefusal {
   return lastDecoded;
 }
 
-let lastPathname = "";
+let lastPathname: string | null = null;
 let lastDecoded: DecodedPath | PathRefusal = 404;
 
 function decodeSegments(pathname: string): DecodedPath | PathRefusal {
