@@ -90,7 +90,6 @@ export function closeSettles(version: string): CloseSettles {
   return { reads: false, writes: false };
 }
 
-/** The socket to serve `conn` through. */
 /**
  * The socket to serve `conn` through. On the fast path the socket keeps the resource id only, not
  * `conn`: Deno's connection object holds its two addresses, each made in dictionary mode with a
@@ -100,11 +99,9 @@ export function closeSettles(version: string): CloseSettles {
 export function socketOf(conn: Deno.Conn): Socket {
   const io = coreIo;
   const rid = io === null ? null : resourceId(conn);
-  if (CLOSE_SETTLES.reads && CLOSE_SETTLES.writes) {
-    return rid === null ? conn : new CoreSocket(io!, rid);
-  }
-  const reads = rid === null ? conn : new CoreSocket(io!, rid);
-  return new SettlingSocket(conn, reads, CLOSE_SETTLES);
+  const socket = rid === null ? conn : new CoreSocket(io!, rid);
+  if (CLOSE_SETTLES.reads && CLOSE_SETTLES.writes) return socket;
+  return new SettlingSocket(conn, socket, CLOSE_SETTLES);
 }
 
 /**

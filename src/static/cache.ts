@@ -260,11 +260,16 @@ export class FileCache {
   #kept(key: string, info: Deno.FileInfo): Uint8Array<ArrayBuffer> | null {
     const known = this.#bytes.get(key);
     if (known === undefined) return null;
-    // The last one kept or asked for is at the back already: a hot file costs no reordering.
-    if (key === this.#newest && sameFile(known.info, info)) return known.bytes;
-    this.#forget(key, known);
-    if (!sameFile(known.info, info)) return null;
-    this.#keep(key, known); // to the back: the least recently used go first
+    if (!sameFile(known.info, info)) {
+      this.#forget(key, known);
+      return null;
+    }
+    // To the back: the least recently used go first. The last one kept or asked for is there
+    // already, so a hot file costs no reordering.
+    if (key !== this.#newest) {
+      this.#forget(key, known);
+      this.#keep(key, known);
+    }
     return known.bytes;
   }
 
